@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestError } from '../errors.ts';
+import { inspectKubeconfig, kubeconfigText } from '../kube/kubeconfig.ts';
+import { GROUP_VERSION } from '../resources/meta.ts';
+import { KINDS, resourceSchema, type Kind, type ResourceKey } from '../resources/kinds.ts';
+import type { Requirement } from '../resources/selector.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { DeleteOutcome, ResourceInput, ResourceStore, StoredResource } from '../store/resource-store.ts';
+import { ConflictError } from '../errors.ts';
+import { applyMergePatch, isPlainObject } from './merge-patch.ts';
+import { causesFrom, validationError } from './status.ts';
+
+/** Holds a Cluster in the table until its kubeconfig secret has been released. */
+export const KUBECONFIG_FINALIZER = 'shoal.io/kubeconfig-secret';
+
+const PATCH_RETRIES = 5;
+
+/**
+ * What the REST API does with resources, independent of HTTP: validation against the
+ * kind's schema, the write-only kubeconfig of Clusters, merge patches. Every method is
+ * one store write (plus, for Clusters, a secret written before and released after).
+ */
+export class ResourceService {
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly secrets: SecretStore,
+  ) {}
+
+  get(key: ResourceKey): Promise<StoredResource> {
+    return this.store.mustGet(key);
+  }
+
+  list(kind: Kind, namespace: string | undefined, selector: Requirement[] | undefined, limit?: number, continueToken?: string) {
+    return this.store.list({ kind, namespace, selector, limit, continueToken });
+  }
+
+  async create(kind: Kind, namespace: string, body: unknown): Promise<StoredResource> {
+    const input = this.validate(kind, namespace, undefined, body);
+    const { resource, newSecret } = await this.withKubeconfig(input, undefined);
+    try {
+      return await this.store.create(resource);
+    } catch (error) {
+      if (newSecret) await this.secrets.delete(newSecret);
+      throw error;
+    }
+  }
+
+  async replace(key: ResourceKey, body: unknown): Promise<DeleteOutcome> {
+    const input = this.validate(key.kind, key.namespace, key.name, body);
+    const current = await this.store.mustGet(key);
+    return this.write(input, current);
+  }
+
+  /** JSON merge patch of metadata and spec; retried on a concurrent write unless the patch pins a resourceVersion. */
+  async patch(key: ResourceKey, patch: unknown): Promise<DeleteOutcome> {
+    if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
+    const pinned = isPlainObject(patch.metadata) && typeof patch.metadata.resourceVersion === 'string';
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.store.mustGet(key);
+      const { status: _status, ...base } = current;
+      const merged = applyMergePatch(base, patch) as Record<string, unknown>;
+      const input = this.validate(key.kind, key.namespace, key.name, merged);
+      try {
+        return await this.write(input, current);
+      } catch (error) {
+        if (!(error instanceof ConflictError) || pinned || attempt >= PATCH_RETRIES) throw error;
+      }
+    }
+  }
+
+  async delete(key: ResourceKey, resourceVersion?: string): Promise<DeleteOutcome> {
+    return this.store.delete(key, resourceVersion);
+  }
+
+  async replaceStatus(key: ResourceKey, body: unknown): Promise<StoredResource> {
+    if (!isPlainObject(body)) throw new BadRequestError('the body must be a JSON or YAML object');
+    const status = this.validateStatus(key, body.status);
+    const metadata = isPlainObject(body.metadata) ? body.metadata : {};
+    const version = typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
+    return this.store.updateStatus(key, status, version);
+  }
+
+  async patchStatus(key: ResourceKey, patch: unknown): Promise<StoredResource> {
+    if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
+    const pinned = isPlainObject(patch.metadata) && typeof patch.metadata.resourceVersion === 'string' ? patch.metadata.resourceVersion : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.store.mustGet(key);
+      const status = this.validateStatus(key, applyMergePatch(current.status ?? {}, patch.status ?? {}));
+      try {
+        return await this.store.updateStatus(key, status, pinned ?? current.metadata.resourceVersion);
+      } catch (error) {
+        if (!(error instanceof ConflictError) || pinned || attempt >= PATCH_RETRIES) throw error;
+      }
+    }
+  }
+
+  private async write(input: ResourceInput & { metadata: { namespace: string } }, current: StoredResource) {
+    const { resource, newSecret, oldSecret } = await this.withKubeconfig(input, current);
+    let outcome: DeleteOutcome;
+    try {
+      outcome = await this.store.update(resource);
+    } catch (error) {
+      if (newSecret) await this.secrets.delete(newSecret);
+      throw error;
+    }
+    if (oldSecret) await this.secrets.delete(oldSecret);
+    return outcome;
+  }
+
+  private validate(kind: Kind, namespace: string, name: string | undefined, body: unknown) {
+    if (!isPlainObject(body)) throw new BadRequestError('the body must be a JSON or YAML object');
+    const envelope: Record<string, unknown> = { apiVersion: GROUP_VERSION, kind, ...body };
+    if (envelope.kind !== kind) {
+      throw new BadRequestError(`the body's kind "${String(envelope.kind)}" does not match the URL, which is for ${kind}`);
+    }
+    const metadata = isPlainObject(envelope.metadata) ? envelope.metadata : {};
+    if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
+      throw new BadRequestError(`metadata.namespace "${String(metadata.namespace)}" does not match the namespace in the URL, "${namespace}"`);
+    }
+    if (name !== undefined && metadata.name !== undefined && metadata.name !== name) {
+      throw new BadRequestError(`metadata.name "${String(metadata.name)}" does not match the name in the URL, "${name}"`);
+    }
+    const candidate = { ...envelope, metadata: { ...metadata, namespace, ...(name ? { name } : {}) } };
+    const parsed = resourceSchema(kind).safeParse(candidate);
+    const displayName = typeof candidate.metadata.name === 'string' ? candidate.metadata.name : undefined;
+    if (!parsed.success) throw validationError(kind, displayName, causesFrom(parsed.error));
+    const resource = parsed.data as unknown as ResourceInput & { metadata: { namespace: string } };
+    if (kind === 'Cluster') this.validateKubeconfig(resource);
+    return resource;
+  }
+
+  private validateStatus(key: ResourceKey, status: unknown) {
+    const parsed = KINDS[key.kind].status.safeParse(status ?? {});
+    if (!parsed.success) throw validationError(key.kind, key.name, causesFrom(parsed.error, 'status'));
+    return parsed.data;
+  }
+
+  private validateKubeconfig(resource: ResourceInput) {
+    const spec = resource.spec as { kubeconfig?: string | Record<string, unknown>; context?: string; infrastructure?: unknown };
+    if (spec.kubeconfig === undefined) return;
+    const { problems } = inspectKubeconfig(kubeconfigText(spec.kubeconfig), spec.context);
+    if (problems.length) {
+      throw validationError(
+        'Cluster',
+        resource.metadata.name,
+        problems.map((message) => ({ field: 'spec.kubeconfig', message, reason: 'FieldValueInvalid' as const })),
+      );
+    }
+  }
+
+  /**
+   * Moves a Cluster's write-only kubeconfig into the secret store under a fresh id, so
+   * that a failed table write can never leave another object's secret overwritten.
+   */
+  private async withKubeconfig(
+    input: ResourceInput & { metadata: { namespace: string } },
+    current: StoredResource | undefined,
+  ): Promise<{ resource: ResourceInput & { metadata: { namespace: string } }; newSecret?: string; oldSecret?: string }> {
+    if (input.kind !== 'Cluster') return { resource: input };
+    const { kubeconfig, kubeconfigSecret: _ignored, ...spec } = input.spec as {
+      kubeconfig?: string | Record<string, unknown>;
+      kubeconfigSecret?: string;
+      infrastructure?: unknown;
+    };
+    const currentSecret = (current?.spec as { kubeconfigSecret?: string } | undefined)?.kubeconfigSecret;
+    if (kubeconfig === undefined && !currentSecret && !spec.infrastructure) {
+      throw validationError('Cluster', input.metadata.name, [
+        { field: 'spec.kubeconfig', message: 'is required unless spec.infrastructure is set', reason: 'FieldValueRequired' },
+      ]);
+    }
+    let secretRef = currentSecret;
+    let newSecret: string | undefined;
+    if (kubeconfig !== undefined) {
+      newSecret = `clusters/${input.metadata.namespace}/${input.metadata.name}/${randomUUID()}`;
+      await this.secrets.put(newSecret, kubeconfigText(kubeconfig));
+      secretRef = newSecret;
+    }
+    const finalizers = input.metadata.finalizers ?? [];
+    const deleting = Boolean(current?.metadata.deletionTimestamp);
+    const keepFinalizer = secretRef && !deleting && !finalizers.includes(KUBECONFIG_FINALIZER);
+    return {
+      resource: {
+        ...input,
+        metadata: { ...input.metadata, finalizers: keepFinalizer ? [...finalizers, KUBECONFIG_FINALIZER] : finalizers },
+        spec: { ...spec, ...(secretRef ? { kubeconfigSecret: secretRef } : {}) },
+      },
+      newSecret,
+      oldSecret: newSecret && currentSecret ? currentSecret : undefined,
+    };
+  }
+}

@@ -1,0 +1,122 @@
+import { isDeepStrictEqual } from 'node:util';
+import { KUBECONFIG_FINALIZER } from '../api/resource-service.ts';
+import { loadKubeconfig } from '../kube/kubeconfig.ts';
+import { probeCluster, type ProbeObservation } from '../kube/probe.ts';
+import type { ClusterStatus, ResourceKey } from '../resources/kinds.ts';
+import type { Condition } from '../resources/meta.ts';
+import type { StoredResource } from '../store/resource-store.ts';
+import type { ReconcileContext, ReconcileResult, Reconciler } from './contract.ts';
+
+/** A probe younger than this is not repeated for the same generation (breaks the status-write → stream loop). */
+export const PROBE_FRESHNESS_SECONDS = 20;
+/** How soon an unreachable cluster is looked at again, ahead of the scheduled probe. */
+export const OFFLINE_RETRY_SECONDS = 30;
+
+interface ClusterSpecView {
+  kubeconfigSecret?: string;
+  context?: string;
+  infrastructure?: unknown;
+}
+
+/** Pure: the status a probe observation leads to. Keeps transition times of unchanged conditions. */
+export function clusterStatusFrom(
+  observation: ProbeObservation,
+  previous: ClusterStatus | undefined,
+  generation: number,
+  now: Date,
+): ClusterStatus {
+  const probeTime = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  let status: ClusterStatus;
+  if (!observation.reachable) {
+    status = { state: 'OFFLINE', reason: observation.error, kubernetesVersion: previous?.kubernetesVersion, customResources: previous?.customResources };
+  } else {
+    const healthy = observation.ready && observation.nodes.ready > 0;
+    status = {
+      state: healthy ? 'ONLINE' : 'UNHEALTHY',
+      reason: healthy
+        ? undefined
+        : !observation.ready
+          ? 'the API server reports not ready (/readyz)'
+          : `no Ready nodes (${observation.nodes.total} registered)`,
+      kubernetesVersion: observation.version,
+      nodes: observation.nodes,
+      customResources: observation.customResources,
+    };
+  }
+  const ready: Condition = {
+    type: 'Ready',
+    status: status.state === 'ONLINE' ? 'True' : 'False',
+    reason: status.state,
+    message: status.reason,
+  };
+  const before = previous?.conditions?.find((condition) => condition.type === 'Ready');
+  ready.lastTransitionTime = before && before.status === ready.status ? before.lastTransitionTime : probeTime;
+  return {
+    ...status,
+    metrics: previous?.metrics,
+    lastProbeTime: probeTime,
+    observedGeneration: generation,
+    conditions: [ready],
+  };
+}
+
+function isFresh(cluster: StoredResource, now: Date): boolean {
+  const status = cluster.status as ClusterStatus | undefined;
+  if (!status?.lastProbeTime || status.observedGeneration !== cluster.metadata.generation) return false;
+  return now.getTime() - Date.parse(status.lastProbeTime) < PROBE_FRESHNESS_SECONDS * 1000;
+}
+
+/**
+ * Looks at each registered cluster through its stored kubeconfig and records what it
+ * sees; when a Cluster is being deleted, releases its kubeconfig secret and its finalizer.
+ */
+export const clusterProbe: Reconciler = {
+  name: 'cluster-probe',
+
+  async reconcile(ctx: ReconcileContext, key: ResourceKey): Promise<ReconcileResult> {
+    const cluster = await ctx.store.get(key);
+    if (!cluster) return {};
+    const spec = cluster.spec as ClusterSpecView;
+
+    if (cluster.metadata.deletionTimestamp) {
+      if (!(cluster.metadata.finalizers ?? []).includes(KUBECONFIG_FINALIZER)) return {};
+      if (spec.kubeconfigSecret) await ctx.secrets.delete(spec.kubeconfigSecret);
+      await ctx.store.update({
+        ...cluster,
+        metadata: { ...cluster.metadata, finalizers: cluster.metadata.finalizers?.filter((f) => f !== KUBECONFIG_FINALIZER) },
+      });
+      ctx.logger.info('released kubeconfig secret of deleted cluster', { key });
+      return {};
+    }
+
+    const now = ctx.now();
+    if (isFresh(cluster, now)) return {};
+    const previous = cluster.status as ClusterStatus | undefined;
+
+    let observation: ProbeObservation;
+    if (!spec.kubeconfigSecret) {
+      observation = { reachable: false, error: spec.infrastructure ? 'waiting for the infrastructure provider to create the cluster' : 'no kubeconfig registered' };
+    } else {
+      const kubeconfig = await ctx.secrets.get(spec.kubeconfigSecret);
+      if (kubeconfig === undefined) {
+        observation = { reachable: false, error: 'the kubeconfig secret is missing: register the cluster again' };
+      } else {
+        try {
+          observation = await probeCluster(loadKubeconfig(kubeconfig, spec.context));
+        } catch (error) {
+          observation = { reachable: false, error: (error as Error).message };
+        }
+      }
+    }
+
+    const status = clusterStatusFrom(observation, previous, cluster.metadata.generation, now);
+    if (!spec.kubeconfigSecret && spec.infrastructure) status.state = 'PENDING';
+    const { lastProbeTime: _a, ...comparable } = status;
+    const { lastProbeTime: _b, ...before } = previous ?? {};
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(comparable)), JSON.parse(JSON.stringify(before)))) {
+      ctx.logger.info('cluster state', { key, state: status.state, reason: status.reason });
+    }
+    await ctx.store.updateStatus(key, status, cluster.metadata.resourceVersion);
+    return status.state === 'OFFLINE' ? { requeueAfterSeconds: OFFLINE_RETRY_SECONDS } : {};
+  },
+};

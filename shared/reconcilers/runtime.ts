@@ -1,0 +1,143 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Dependencies } from '../dependencies.ts';
+import { logger as rootLogger } from '../observability.ts';
+import { isKind, type ResourceKey } from '../resources/kinds.ts';
+import { TerminalReconcileError, type ReconcileContext, type Reconciler } from './contract.ts';
+import { MAX_REQUEUE_DELAY_SECONDS, type ReconcilerDefinition } from './triggers.ts';
+
+export type ReconcilerEvent = DynamoDBStreamEvent | SQSEvent | ScheduledEvent;
+
+/** Delivers "reconcile this key again after a delay". */
+export interface Requeuer {
+  requeue(key: ResourceKey, delaySeconds: number): Promise<void>;
+}
+
+/** AWS: an SQS queue with per-message delay, consumed by the same function. */
+export class SqsRequeuer implements Requeuer {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async requeue(key: ResourceKey, delaySeconds: number): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(key),
+        DelaySeconds: Math.min(Math.max(0, Math.round(delaySeconds)), MAX_REQUEUE_DELAY_SECONDS),
+      }),
+    );
+  }
+}
+
+/** The key a DynamoDB stream record is about (partition key = kind, sort key = namespace/name). */
+export function keyFromStreamRecord(record: DynamoDBRecord): ResourceKey {
+  const kind = record.dynamodb?.Keys?.pk?.S;
+  const [namespace, name] = (record.dynamodb?.Keys?.sk?.S ?? '').split('/');
+  if (!kind || !isKind(kind) || !namespace || !name) {
+    throw new TerminalReconcileError(`stream record ${record.eventID ?? '?'} has no resource key`);
+  }
+  return { kind, namespace, name };
+}
+
+export function keyFromQueueRecord(record: SQSRecord): ResourceKey {
+  const body = JSON.parse(record.body) as Partial<ResourceKey>;
+  if (!body.kind || !isKind(body.kind) || !body.namespace || !body.name) {
+    throw new TerminalReconcileError(`requeue message ${record.messageId} has no resource key`);
+  }
+  return { kind: body.kind, namespace: body.namespace, name: body.name };
+}
+
+function isStreamEvent(event: ReconcilerEvent): event is DynamoDBStreamEvent {
+  return 'Records' in event && event.Records[0]?.eventSource === 'aws:dynamodb';
+}
+
+function isQueueEvent(event: ReconcilerEvent): event is SQSEvent {
+  return 'Records' in event && event.Records[0]?.eventSource === 'aws:sqs';
+}
+
+/**
+ * One machine: an in-process timer. Not durable across restarts, which is fine because
+ * the scheduled resync re-examines everything anyway.
+ */
+class TimerRequeuer implements Requeuer {
+  constructor(private readonly reconcile: (key: ResourceKey) => Promise<void>) {}
+
+  async requeue(key: ResourceKey, delaySeconds: number): Promise<void> {
+    const timer = setTimeout(() => void this.reconcile(key).catch(() => undefined), delaySeconds * 1000);
+    timer.unref();
+  }
+}
+
+/**
+ * Turns a reconciler into a Lambda handler for its three event sources: DynamoDB stream
+ * batches and requeue messages (partial batch failures via Powertools: a record whose
+ * reconcile throws is retried, the others are not), and scheduled resyncs of every
+ * object of the kind it owns.
+ */
+export function createReconcilerHandler(
+  reconciler: Reconciler,
+  definition: ReconcilerDefinition,
+  dependencies: Dependencies,
+  requeuer?: Requeuer,
+) {
+  const logger = rootLogger.createChild({ persistentKeys: { reconciler: definition.name } });
+  const context: ReconcileContext = { store: dependencies.store, secrets: dependencies.secrets, logger, now: () => new Date() };
+  const streamProcessor = new BatchProcessor(EventType.DynamoDBStreams);
+  const queueProcessor = new BatchProcessor(EventType.SQS);
+
+  const queueUrl = process.env.SHOAL_REQUEUE_QUEUE_URL;
+  const requeue =
+    requeuer ?? (queueUrl ? new SqsRequeuer(new SQSClient({}), queueUrl) : new TimerRequeuer((key) => reconcileKey(() => key)));
+
+  /** Reconciles one key; a terminal error (including an unreadable key) is logged and not retried. */
+  async function reconcileKey(keyOf: () => ResourceKey): Promise<void> {
+    let key: ResourceKey | undefined;
+    try {
+      key = keyOf();
+      const result = await reconciler.reconcile(context, key);
+      if (result.requeueAfterSeconds !== undefined) await requeue.requeue(key, result.requeueAfterSeconds);
+    } catch (error) {
+      if (error instanceof TerminalReconcileError) {
+        logger.error('reconcile failed permanently; not retrying', { key, error });
+        return;
+      }
+      logger.warn('reconcile failed; the event will be retried', { key, error: error as Error });
+      throw error;
+    }
+  }
+
+  async function resync(): Promise<void> {
+    let continueToken: string | undefined;
+    let failures = 0;
+    do {
+      const page = await dependencies.store.list({ kind: definition.owns, limit: 100, continueToken });
+      for (const resource of page.items) {
+        const key = { kind: definition.owns, namespace: resource.metadata.namespace, name: resource.metadata.name };
+        // One object's failure must not starve the others; the next tick retries it.
+        await reconcileKey(() => key).catch(() => failures++);
+      }
+      continueToken = page.continueToken;
+    } while (continueToken);
+    if (failures) logger.warn('scheduled resync finished with failures', { failures });
+  }
+
+  return async function handler(event: ReconcilerEvent, lambdaContext?: Context) {
+    if (lambdaContext) logger.addContext(lambdaContext);
+    if (isStreamEvent(event)) {
+      return processPartialResponse(event, (record: DynamoDBRecord) => reconcileKey(() => keyFromStreamRecord(record)), streamProcessor, {
+        context: lambdaContext,
+      });
+    }
+    if (isQueueEvent(event)) {
+      return processPartialResponse(event, (record: SQSRecord) => reconcileKey(() => keyFromQueueRecord(record)), queueProcessor, {
+        context: lambdaContext,
+      });
+    }
+    if ('Records' in event) return { batchItemFailures: [] };
+    await resync();
+    return undefined;
+  };
+}
