@@ -20,6 +20,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          // Failures the tests provoke on purpose would otherwise log at WARN.
+          env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/k8s/global-setup.ts', 'test/integration/global-setup.ts'],
           testTimeout: 120_000,

@@ -49,16 +49,17 @@ export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
   return out || '<root>';
 }
 
+/** zod 4 drops `issue.input` unless parsing with `reportInput`; its message still says what was received. */
+function isMissing(issue: z.core.$ZodIssue): boolean {
+  if (issue.code !== 'invalid_type') return false;
+  return 'input' in issue ? issue.input === undefined : issue.message.endsWith('received undefined');
+}
+
 export function causesFrom(error: z.ZodError, prefix = ''): FieldCause[] {
   return error.issues.map((issue) => ({
     field: fieldPath(issue.path, prefix),
-    message: issue.code === 'invalid_type' && issue.input === undefined ? `is required (${issue.expected})` : issue.message,
-    reason:
-      issue.code === 'invalid_type' && issue.input === undefined
-        ? 'FieldValueRequired'
-        : issue.code === 'invalid_value'
-          ? 'FieldValueNotSupported'
-          : 'FieldValueInvalid',
+    message: isMissing(issue) && issue.code === 'invalid_type' ? `is required (${issue.expected})` : issue.message,
+    reason: isMissing(issue) ? 'FieldValueRequired' : issue.code === 'invalid_value' ? 'FieldValueNotSupported' : 'FieldValueInvalid',
   }));
 }
 

@@ -68,8 +68,11 @@ const text = (value: unknown): string => (value === undefined || value === null 
 const status = (resource: ApiResource) => resource.status ?? {};
 
 /** A resource being deleted shows that first, whatever its controller last wrote. */
-const stateOf = (resource: ApiResource) =>
-  resource.metadata.deletionTimestamp && status(resource).state !== 'DELETING' ? `${text(status(resource).state)} (deleting)` : text(status(resource).state);
+function stateOf(resource: ApiResource): string {
+  const state = status(resource).state;
+  if (!resource.metadata.deletionTimestamp || state === 'DELETING') return text(state);
+  return state ? `${String(state)} (deleting)` : 'DELETING';
+}
 
 const nameColumn: Column = { header: 'NAME', value: (resource) => resource.metadata.name };
 const ageColumn: Column = { header: 'AGE', value: (resource, now) => age(resource.metadata.creationTimestamp, now) };

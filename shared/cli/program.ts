@@ -6,7 +6,7 @@ import { GROUP_VERSION, labelKeyProblem, labelValueProblem } from '../resources/
 import { KIND_NAMES, resolveKind, type Kind } from '../resources/kinds.ts';
 import { parseSelector } from '../resources/selector.ts';
 import { applyManifest, manifestTarget, ManifestTargetError } from './apply.ts';
-import { ApiError, DEFAULT_SERVER, ShoalClient, type ApiResource } from './client.ts';
+import { ApiError, ApiUnreachableError, DEFAULT_SERVER, ShoalClient, type ApiResource } from './client.ts';
 import { CliError, formatError } from './errors.ts';
 import { minifyKubeconfig, serializeKubeconfig } from './kubeconfig.ts';
 import { describeLocation, parseManifests, type Manifest } from './manifests.ts';
@@ -190,6 +190,8 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
       const { target, outcome } = await applyManifest(api, manifest.object, namespace());
       io.stdout(`${resourceName(target.kind, target.name)} ${outcome}\n`);
     } catch (error) {
+      // Without a server every other document would fail the same way: say it once.
+      if (error instanceof ApiUnreachableError) throw error;
       if (error instanceof ManifestTargetError) return report(new CliError(`${where}: ${error.message}`));
       const target = manifestTarget(manifest.object, namespace());
       report(error, `error when applying ${resourceName(target.kind, target.name)} (${where})`);

@@ -17,6 +17,9 @@ export function inspectKubeconfig(text: string, context?: string): { kubeConfig?
     return { problems: [`is not valid YAML (${(error as Error).message.split('\n')[0]})`] };
   }
   if (typeof document !== 'object' || document === null) return { problems: ['must be a kubeconfig document'] };
+  // client-node reads `token-file` while loading, so refuse it before: the path is the API client's choice.
+  const tokenFileUsers = tokenFileUserNames(document);
+  if (tokenFileUsers.length) return { problems: tokenFileUsers.map((name) => `user "${name}" refers to a token file: embed the token`) };
   const kubeConfig = new KubeConfig();
   try {
     kubeConfig.loadFromString(text);
@@ -42,10 +45,18 @@ export function inspectKubeconfig(text: string, context?: string): { kubeConfig?
   if (user) {
     if (user.exec || user.authProvider) problems.push(`user "${user.name}" uses an exec/auth-provider plugin, which Shoal does not run: use a token or client certificate`);
     if (user.certFile || user.keyFile) problems.push(`user "${user.name}" refers to certificate files: embed them as client-certificate-data/client-key-data`);
-    // Not exposed by client-node's typed User, but present in kubeconfig files.
-    if ((user as { tokenFile?: string }).tokenFile) problems.push(`user "${user.name}" refers to a token file: embed the token`);
   }
   return problems.length ? { problems } : { kubeConfig, problems };
+}
+
+function tokenFileUserNames(document: object): string[] {
+  const users: unknown = (document as { users?: unknown }).users;
+  if (!Array.isArray(users)) return [];
+  return users.flatMap((entry: unknown) => {
+    const { name, user } = (typeof entry === 'object' && entry !== null ? entry : {}) as { name?: unknown; user?: unknown };
+    const fields = typeof user === 'object' && user !== null ? user : {};
+    return 'token-file' in fields || 'tokenFile' in fields ? [String(name ?? '')] : [];
+  });
 }
 
 /** Loads a stored kubeconfig for use, selecting the registered context. */

@@ -6,9 +6,13 @@
  */
 export type FilterPattern = { [key: string]: FilterPattern | readonly unknown[] };
 
+const OPERATORS = ['exists', 'prefix', 'suffix', 'anything-but'];
+
 function matchesRule(rule: unknown, present: boolean, value: unknown): boolean {
   if (rule === null || typeof rule !== 'object') return present && value === rule;
   const operator = rule as Record<string, unknown>;
+  // Checked before presence, so an unsupported operator fails on every record, not only on those having the field.
+  if (!OPERATORS.some((name) => name in operator)) throw new Error(`unsupported filter operator ${JSON.stringify(rule)}`);
   if ('exists' in operator) return operator.exists === present;
   if (!present) return false;
   if ('prefix' in operator) return typeof value === 'string' && value.startsWith(String(operator.prefix));

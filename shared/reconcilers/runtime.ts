@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Dependencies } from '../dependencies.ts';
+import { ConflictError } from '../errors.ts';
 import { logger as rootLogger } from '../observability.ts';
 import { isKind, type ResourceKey } from '../resources/kinds.ts';
 import { TerminalReconcileError, type ReconcileContext, type Reconciler } from './contract.ts';
@@ -43,8 +44,13 @@ export function keyFromStreamRecord(record: DynamoDBRecord): ResourceKey {
 }
 
 export function keyFromQueueRecord(record: SQSRecord): ResourceKey {
-  const body = JSON.parse(record.body) as Partial<ResourceKey>;
-  if (!body.kind || !isKind(body.kind) || !body.namespace || !body.name) {
+  let body: Partial<ResourceKey> | null;
+  try {
+    body = JSON.parse(record.body) as Partial<ResourceKey> | null;
+  } catch {
+    throw new TerminalReconcileError(`requeue message ${record.messageId} is not JSON`);
+  }
+  if (!body?.kind || !isKind(body.kind) || !body.namespace || !body.name) {
     throw new TerminalReconcileError(`requeue message ${record.messageId} has no resource key`);
   }
   return { kind: body.kind, namespace: body.namespace, name: body.name };
@@ -104,7 +110,8 @@ export function createReconcilerHandler(
         logger.error('reconcile failed permanently; not retrying', { key, error });
         return;
       }
-      logger.warn('reconcile failed; the event will be retried', { key, error: error as Error });
+      if (error instanceof ConflictError) logger.info('object changed while reconciling; retrying', { key });
+      else logger.warn('reconcile failed; the event will be retried', { key, error: error as Error });
       throw error;
     }
   }
@@ -127,9 +134,15 @@ export function createReconcilerHandler(
   return async function handler(event: ReconcilerEvent, lambdaContext?: Context) {
     if (lambdaContext) logger.addContext(lambdaContext);
     if (isStreamEvent(event)) {
-      return processPartialResponse(event, (record: DynamoDBRecord) => reconcileKey(() => keyFromStreamRecord(record)), streamProcessor, {
-        context: lambdaContext,
-      });
+      // Level-triggered: several records about one object need one reconcile, not racing ones.
+      const inFlight = new Map<string, Promise<void>>();
+      const reconcileRecord = (record: DynamoDBRecord) => {
+        const id = `${record.dynamodb?.Keys?.pk?.S}/${record.dynamodb?.Keys?.sk?.S}`;
+        let run = inFlight.get(id);
+        if (!run) inFlight.set(id, (run = reconcileKey(() => keyFromStreamRecord(record))));
+        return run;
+      };
+      return processPartialResponse(event, reconcileRecord, streamProcessor, { context: lambdaContext });
     }
     if (isQueueEvent(event)) {
       return processPartialResponse(event, (record: SQSRecord) => reconcileKey(() => keyFromQueueRecord(record)), queueProcessor, {

@@ -63,6 +63,8 @@ export function parseSelector(selector: string): Requirement[] {
       if (token === ')') break;
       if (token === ',') continue;
       values.push(checkValue(token));
+      const after = peek();
+      if (after !== undefined && after !== ',' && after !== ')') throw new SelectorSyntaxError(selector, `expected ',' or ')' after value "${token}"`);
     }
     if (values.length === 0) throw new SelectorSyntaxError(selector, 'in/notin needs at least one value');
     return values;
