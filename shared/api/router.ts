@@ -96,6 +96,14 @@ function listQuery(request: ApiRequest) {
   return { selector, limit: parsedLimit, continueToken: continueToken || undefined };
 }
 
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError(`the path segment "${segment}" is not valid percent-encoding`);
+  }
+}
+
 function kindOf(plural: string): Kind {
   const kind = kindForPlural(plural);
   if (!kind) {
@@ -149,7 +157,7 @@ export class ShoalApi {
       if (!route.methods.includes(method)) {
         throw new MethodNotAllowedError(`${method} is not allowed on ${path}; allowed: ${route.methods.join(', ')}`, route.methods);
       }
-      const parts = match.slice(1).map((part) => decodeURIComponent(part ?? ''));
+      const parts = match.slice(1).map((part) => decodePathSegment(part ?? ''));
       if (route.target === 'allNamespaces') return this.list(request, kindOf(parts[0] ?? ''), undefined);
       const [namespace = '', plural = '', name = ''] = parts;
       const kind = kindOf(plural);

@@ -182,8 +182,9 @@ export function resourceSchema<K extends Kind>(kind: K) {
     apiVersion: z.literal(GROUP_VERSION, { error: `must be ${GROUP_VERSION}` }),
     kind: z.literal(kind, { error: `must be ${kind}` }),
     metadata: objectMeta,
-    spec: KINDS[kind].spec,
-    status: KINDS[kind].status.optional(),
+    // Property access through a generic index widens to the union of all kinds; keep K's own schemas.
+    spec: KINDS[kind].spec as (typeof KINDS)[K]['spec'],
+    status: (KINDS[kind].status as (typeof KINDS)[K]['status']).optional(),
   });
 }
 

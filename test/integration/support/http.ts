@@ -6,7 +6,7 @@ export interface HttpResult {
   status: number;
   headers: Headers;
   text: string;
-  // biome-ignore lint: tests read arbitrary JSON
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
   body: any;
 }
 
