@@ -132,6 +132,14 @@ export class ShoalApi {
   constructor(private readonly service: ResourceService) {}
 
   async handle(request: ApiRequest): Promise<ApiResponse> {
+    const started = performance.now();
+    const response = await this.respond(request);
+    // Method, path and code only: bodies may carry kubeconfigs.
+    logger.info('request', { method: request.method, path: request.path, code: response.statusCode, ms: Math.round(performance.now() - started) });
+    return response;
+  }
+
+  private async respond(request: ApiRequest): Promise<ApiResponse> {
     try {
       return await this.route(request);
     } catch (error) {

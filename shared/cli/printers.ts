@@ -168,7 +168,10 @@ class DescribeWriter {
   private block: { indent: number; pairs: [string, string][] } | undefined;
 
   field(indent: number, key: string, value: unknown): this {
-    if (!this.block || this.block.indent !== indent) this.flush(), (this.block = { indent, pairs: [] });
+    if (!this.block || this.block.indent !== indent) {
+      this.flush();
+      this.block = { indent, pairs: [] };
+    }
     this.block.pairs.push([key, text(value)]);
     return this;
   }

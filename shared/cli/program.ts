@@ -2,12 +2,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { GROUP_VERSION, labelKeyProblem, labelValueProblem } from '../resources/meta.ts';
+import { GROUP_VERSION } from '../resources/meta.ts';
 import { KIND_NAMES, resolveKind, type Kind } from '../resources/kinds.ts';
 import { parseSelector } from '../resources/selector.ts';
 import { applyManifest, manifestTarget, ManifestTargetError } from './apply.ts';
 import { ApiError, ApiUnreachableError, DEFAULT_SERVER, ShoalClient, type ApiResource } from './client.ts';
 import { CliError, formatError } from './errors.ts';
+import { parseDuration, parseLabels, parseMetricWeights } from './flags.ts';
 import { minifyKubeconfig, serializeKubeconfig } from './kubeconfig.ts';
 import { describeLocation, parseManifests, type Manifest } from './manifests.ts';
 import { canonicalOrder, describeResource, noResourcesMessage, resourceName, resourceTable, typeName } from './printers.ts';
@@ -70,40 +71,6 @@ function checkedSelector(selector: string | undefined): string | undefined {
     throw new CliError((error as Error).message);
   }
   return selector;
-}
-
-/** `60s`, `2m`, `500ms`, `1h`, or a bare number of seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new CliError(`invalid duration "${text}": use e.g. 30s, 2m, 500ms`);
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(match[1]) * factor;
-}
-
-/** `k=v` pairs from repeated and/or comma-separated `-l` flags. */
-export function parseLabels(values: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of values.flatMap((value) => value.split(',')).filter((pair) => pair.trim() !== '')) {
-    const equals = pair.indexOf('=');
-    if (equals <= 0) throw new CliError(`invalid label "${pair}": expected key=value`);
-    const key = pair.slice(0, equals).trim();
-    const value = pair.slice(equals + 1).trim();
-    const problem = labelKeyProblem(key) ?? labelValueProblem(value);
-    if (problem) throw new CliError(`invalid ${problem}`);
-    labels[key] = value;
-  }
-  return labels;
-}
-
-/** `name=weight` (weight defaults to 1) from repeated `--metric` flags. */
-export function parseMetricWeights(values: readonly string[]): { name: string; weight: number }[] {
-  return values.map((value) => {
-    const [name = '', weightText] = value.split('=', 2);
-    const weight = weightText === undefined ? 1 : Number(weightText);
-    if (name.trim() === '') throw new CliError(`invalid metric "${value}": expected name=weight`);
-    if (!Number.isFinite(weight) || weight <= 0) throw new CliError(`invalid metric "${value}": the weight must be a positive number`);
-    return { name: name.trim(), weight };
-  });
 }
 
 /** Reads `-f` arguments: files, `-` for stdin, or directories (their .yaml/.yml/.json files). */
@@ -186,6 +153,11 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
 
   async function applyOne(api: ShoalClient, manifest: Manifest) {
     const where = describeLocation(manifest);
+    const declared = manifest.object.metadata?.namespace;
+    if (program.getOptionValueSource('namespace') === 'cli' && typeof declared === 'string' && declared !== namespace()) {
+      // As kubectl: an explicit -n that contradicts the file is more likely a mistake than an intent.
+      return report(new CliError(`${where}: the manifest's namespace "${declared}" does not match --namespace "${namespace()}"`));
+    }
     try {
       const { target, outcome } = await applyManifest(api, manifest.object, namespace());
       io.stdout(`${resourceName(target.kind, target.name)} ${outcome}\n`);
@@ -206,7 +178,10 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS))
     .option('-l, --selector <selector>', 'label selector, e.g. tier=prod,location in (eu)')
     .option('-A, --all-namespaces', 'list across all namespaces')
-    .action(async (kindText: string, names: string[], options: { output?: OutputFormat; selector?: string; allNamespaces?: boolean }) => {
+    .option('--chunk-size <n>', 'objects per list request; pages are followed to the end', String(PAGE_SIZE))
+    .action(async (kindText: string, names: string[], options: { output?: OutputFormat; selector?: string; allNamespaces?: boolean; chunkSize: string }) => {
+      const chunkSize = Number(options.chunkSize);
+      if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CliError(`--chunk-size must be a positive integer, got "${options.chunkSize}"`);
       const kind = kindArgument(kindText);
       const selector = checkedSelector(options.selector);
       if (names.length > 0 && selector) throw new CliError('names cannot be given together with a label selector');
@@ -224,7 +199,7 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
           }
         }
       } else {
-        objects = await api.listAll(kind, { namespace: options.allNamespaces ? undefined : namespace(), labelSelector: selector }, PAGE_SIZE);
+        objects = await api.listAll(kind, { namespace: options.allNamespaces ? undefined : namespace(), labelSelector: selector }, chunkSize);
       }
 
       if (options.output === 'json' || options.output === 'yaml') return printObjects(io, options.output, objects, names.length === 1);

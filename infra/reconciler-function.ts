@@ -1,0 +1,114 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { streamFilterPattern, type ReconcilerDefinition, type StreamTrigger } from '../shared/reconcilers/triggers.ts';
+import { DeadLetterQueue } from './dead-letter-queue.ts';
+import type { KubeconfigSecrets } from './kubeconfig-secrets.ts';
+import type { ResourceTable } from './resource-table.ts';
+import { ShoalFunction } from './shoal-function.ts';
+
+export interface ReconcilerFunctionProps {
+  /** One entry of `RECONCILERS`: handler, stream trigger, sizing, secret access. */
+  readonly definition: ReconcilerDefinition;
+  readonly table: ResourceTable;
+  readonly secrets: KubeconfigSecrets;
+  /**
+   * Receives of a requeue message before it moves to the requeue dead-letter queue.
+   * @default 5
+   */
+  readonly requeueMaxReceiveCount?: number;
+}
+
+/**
+ * One reconciler from `RECONCILERS`, wired the way its definition says:
+ *
+ * - the Lambda (`ShoalFunction`) with read/write access to the store and the secret access
+ *   the definition asks for;
+ * - if it has a stream trigger: a filtered DynamoDB stream event source (partial batch
+ *   responses, bisect, bounded retries) whose exhausted batches go to a dead-letter queue;
+ * - a requeue queue it consumes itself: the handler sends `{kind, namespace, name}` with
+ *   `DelaySeconds` (≤ 900) to honour `requeueAfterSeconds`; messages that keep failing move
+ *   to their own dead-letter queue.
+ *
+ * Schedules and alarms are separate concerns (`Schedules`, `Alarms`).
+ */
+export class ReconcilerFunction extends Construct {
+  readonly definition: ReconcilerDefinition;
+  readonly function: lambda.Function;
+  readonly requeueQueue: sqs.Queue;
+  /** Every dead-letter queue of this reconciler, to be watched by alarms. */
+  readonly deadLetterQueues: DeadLetterQueue[] = [];
+
+  constructor(scope: Construct, id: string, props: ReconcilerFunctionProps) {
+    super(scope, id);
+    const { definition } = props;
+    this.definition = definition;
+    const timeout = Duration.seconds(definition.timeoutSeconds);
+
+    this.function = new ShoalFunction(this, 'Handler', {
+      name: definition.name,
+      description: definition.description.slice(0, 256),
+      entry: definition.entry,
+      timeout,
+      memorySizeMb: definition.memorySizeMb,
+    }).function;
+    props.table.grantStore(this.function, 'rw');
+    props.secrets.grantSecrets(this.function, definition.secrets);
+
+    if (definition.stream) this.consumeStream(props.table, definition.stream);
+
+    const requeueDeadLetters = this.addDeadLetterQueue(
+      'RequeueDeadLetters',
+      `requeue messages of ${definition.name} that failed ${props.requeueMaxReceiveCount ?? 5} times`,
+    );
+    this.requeueQueue = new sqs.Queue(this, 'Requeue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Lambda needs the visibility timeout to cover a whole invocation; AWS advises six.
+      visibilityTimeout: Duration.seconds(Math.min(definition.timeoutSeconds * 6, 43_200)),
+      deadLetterQueue: { queue: requeueDeadLetters.queue, maxReceiveCount: props.requeueMaxReceiveCount ?? 5 },
+    });
+    this.requeueQueue.grantSendMessages(this.function);
+    this.function.addEnvironment('SHOAL_REQUEUE_QUEUE_URL', this.requeueQueue.queueUrl);
+    this.function.addEventSource(new SqsEventSource(this.requeueQueue, { batchSize: 10, reportBatchItemFailures: true }));
+  }
+
+  private consumeStream(table: ResourceTable, trigger: StreamTrigger): void {
+    const streamDeadLetters = this.addDeadLetterQueue(
+      'StreamDeadLetters',
+      `stream batches ${this.definition.name} failed ${trigger.maximumRetryAttempts + 1} times (records describe the shard and sequence range)`,
+    );
+    this.function.addEventSource(
+      new DynamoEventSource(table.table, {
+        filters: [lambda.FilterCriteria.filter(streamFilterPattern(trigger))],
+        startingPosition: lambda.StartingPosition[trigger.startingPosition],
+        batchSize: trigger.batchSize,
+        maxBatchingWindow: Duration.seconds(trigger.maximumBatchingWindowSeconds),
+        retryAttempts: trigger.maximumRetryAttempts,
+        bisectBatchOnError: trigger.bisectBatchOnFunctionError,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(streamDeadLetters.queue),
+      }),
+    );
+    NagSuppressions.addResourceSuppressions(
+      this.function,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'dynamodb:ListStreams cannot be scoped to a resource; the stream read actions themselves are limited to this table\'s stream.',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
+  }
+
+  private addDeadLetterQueue(id: string, purpose: string): DeadLetterQueue {
+    const deadLetters = new DeadLetterQueue(this, id, { purpose });
+    this.deadLetterQueues.push(deadLetters);
+    return deadLetters;
+  }
+}

@@ -1,0 +1,350 @@
+import { readFileSync } from 'node:fs';
+import { App, Aspects, Duration } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ShoalStack } from '../../infra/shoal-stack.ts';
+import { RECONCILERS, streamFilterPattern, type ReconcilerDefinition } from '../../shared/reconcilers/triggers.ts';
+
+// The slices of CloudFormation the assertions read.
+type Ref = { Ref: string };
+type GetAtt = { 'Fn::GetAtt': [string, string] };
+interface LambdaFunction {
+  Runtime: string;
+  Architectures: string[];
+  Handler: string;
+  Timeout: number;
+  MemorySize: number;
+  Environment: { Variables: Record<string, unknown> };
+}
+interface EventSourceMapping {
+  EventSourceArn: unknown;
+  FilterCriteria?: { Filters: { Pattern: string }[] };
+  DestinationConfig?: { OnFailure: { Destination: GetAtt } };
+  FunctionResponseTypes?: string[];
+}
+interface Queue {
+  SqsManagedSseEnabled?: boolean;
+  VisibilityTimeout?: number;
+  RedrivePolicy?: { deadLetterTargetArn: GetAtt; maxReceiveCount: number };
+}
+interface Alarm {
+  Namespace: string;
+  MetricName: string;
+  Dimensions: { Name: string; Value: unknown }[];
+  Threshold: number;
+  ComparisonOperator: string;
+  AlarmActions?: unknown[];
+}
+interface Policy {
+  PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] };
+}
+interface Method {
+  HttpMethod: string;
+  AuthorizationType: string;
+  Integration: { Type: string };
+}
+
+const ENV = { account: '123456789012', region: 'eu-central-1' };
+const definitions: readonly ReconcilerDefinition[] = RECONCILERS;
+const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+const SECRET_READWRITE = [...SECRET_READ, 'secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:PutSecretValue'].sort();
+const secretsArn = (stackName: string) => `arn:aws:secretsmanager:${ENV.region}:${ENV.account}:secret:shoal/${stackName}/*`;
+
+/** The feature flags `cdk synth` uses, so the test synthesises what a deploy would. */
+function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}
+
+/** `[logicalId, Properties]` of every resource of a type (optionally matching a pattern). */
+function resources<Properties>(template: Template, type: string, pattern?: object): [string, Properties][] {
+  return Object.entries(template.findResources(type, pattern)).map(([id, resource]) => [id, (resource as { Properties: Properties }).Properties]);
+}
+
+function onlyId(template: Template, type: string): string {
+  const found = resources(template, type);
+  expect(found, `exactly one ${type}`).toHaveLength(1);
+  return found[0]![0];
+}
+
+function functionOf(template: Template, serviceName: string): [string, LambdaFunction] {
+  const found = resources<LambdaFunction>(template, 'AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: serviceName } } },
+  });
+  expect(found, `one Lambda with POWERTOOLS_SERVICE_NAME=${serviceName}`).toHaveLength(1);
+  return found[0]!;
+}
+
+function mappingsOf(template: Template, functionId: string): EventSourceMapping[] {
+  return resources<EventSourceMapping>(template, 'AWS::Lambda::EventSourceMapping', {
+    Properties: { FunctionName: { Ref: functionId } },
+  }).map(([, mapping]) => mapping);
+}
+
+function queue(template: Template, id: string): Queue {
+  const found = resources<Queue>(template, 'AWS::SQS::Queue').find(([queueId]) => queueId === id);
+  expect(found, `queue ${id}`).toBeDefined();
+  return found![1];
+}
+
+/** Every IAM statement that grants a Secrets Manager action, with its actions sorted. */
+function secretStatements(template: Template): { actions: string[]; resource: unknown }[] {
+  return resources<Policy>(template, 'AWS::IAM::Policy')
+    .flatMap(([, policy]) => policy.PolicyDocument.Statement)
+    .map((statement) => ({ actions: [statement.Action].flat().sort(), resource: statement.Resource }))
+    .filter((statement) => statement.actions.some((action) => action.startsWith('secretsmanager:')));
+}
+
+/** Encrypted and TLS-only (a Deny on aws:SecureTransport=false). */
+function expectEncryptedTlsOnlyQueue(template: Template, queueId: string) {
+  expect(queue(template, queueId).SqsManagedSseEnabled).toBe(true);
+  template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+    Queues: [{ Ref: queueId }],
+    PolicyDocument: {
+      Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+    },
+  });
+}
+
+/** A reconciler that is not in RECONCILERS, reusing an existing handler (so nothing is bundled twice). */
+const extra: ReconcilerDefinition = {
+  ...definitions[0]!,
+  name: 'extra-resync',
+  owns: 'Application',
+  stream: {
+    kinds: ['Application', 'Cluster'],
+    eventNames: ['REMOVE'],
+    batchSize: 3,
+    maximumBatchingWindowSeconds: 5,
+    maximumRetryAttempts: 1,
+    bisectBatchOnFunctionError: false,
+    startingPosition: 'TRIM_HORIZON',
+  },
+  schedules: [{ name: 'extra-resync', rateMinutes: 15, description: 'test' }],
+  secrets: 'read',
+};
+
+let stack: ShoalStack;
+let template: Template;
+let extendedTemplate: Template;
+
+beforeAll(() => {
+  // Prepare: one app for the whole file — esbuild bundles each handler once per app.
+  const app = new App({ context: cdkJsonContext() });
+  stack = new ShoalStack(app, 'Shoal', { env: ENV });
+  const extendedStack = new ShoalStack(app, 'ShoalExtended', { env: ENV, reconcilers: [...definitions, extra] });
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  // Act: a cdk-nag error would already fail here (synthesis reports it as ValidationFailed).
+  template = Template.fromStack(stack);
+  extendedTemplate = Template.fromStack(extendedStack);
+}, 300_000);
+
+describe('ShoalStack', () => {
+  it('keeps resources in one on-demand table keyed pk/sk, streamed, recoverable and retained', () => {
+    // Assess
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+
+  it('creates one Node.js 22 arm64 Lambda per reconciler plus the API Lambda, with the Shoal environment', () => {
+    // Prepare
+    const common: Record<string, unknown> = {
+      SHOAL_TABLE_NAME: { Ref: onlyId(template, 'AWS::DynamoDB::Table') },
+      SHOAL_SECRET_STORE: 'secretsmanager',
+      SHOAL_SECRET_PREFIX: 'shoal/Shoal/',
+      POWERTOOLS_METRICS_NAMESPACE: 'Shoal',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const runtime = { Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' };
+    // Assess
+    template.resourceCountIs('AWS::Lambda::Function', definitions.length + 1);
+    for (const definition of definitions) {
+      const [, fn] = functionOf(template, `shoal-${definition.name}`);
+      expect(fn).toMatchObject({ ...runtime, Timeout: definition.timeoutSeconds, MemorySize: definition.memorySizeMb });
+      expect(fn.Environment.Variables).toMatchObject(common);
+      expect((fn.Environment.Variables.SHOAL_REQUEUE_QUEUE_URL as Ref).Ref).toMatch(/Requeue/);
+    }
+    const [, api] = functionOf(template, 'shoal-api');
+    expect(api).toMatchObject(runtime);
+    expect(api.Environment.Variables).toMatchObject(common);
+  });
+
+  it.each(definitions.filter((definition) => definition.stream).map((definition) => [definition.name, definition] as const))(
+    'feeds %s from the table stream with exactly its trigger filter and a dead-letter queue',
+    (_name, definition) => {
+      // Prepare
+      const trigger = definition.stream!;
+      const [functionId] = functionOf(template, `shoal-${definition.name}`);
+      // Act
+      const streamMappings = mappingsOf(template, functionId).filter((mapping) =>
+        JSON.stringify(mapping.EventSourceArn).includes('StreamArn'),
+      );
+      // Assess
+      expect(streamMappings).toHaveLength(1);
+      const mapping = streamMappings[0]!;
+      expect(mapping.FilterCriteria?.Filters).toHaveLength(1);
+      expect(JSON.parse(mapping.FilterCriteria!.Filters[0]!.Pattern)).toStrictEqual(streamFilterPattern(trigger));
+      expect(mapping).toMatchObject({
+        BatchSize: trigger.batchSize,
+        MaximumBatchingWindowInSeconds: trigger.maximumBatchingWindowSeconds,
+        MaximumRetryAttempts: trigger.maximumRetryAttempts,
+        BisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
+        StartingPosition: trigger.startingPosition,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expectEncryptedTlsOnlyQueue(template, mapping.DestinationConfig!.OnFailure.Destination['Fn::GetAtt'][0]);
+    },
+  );
+
+  it.each(definitions.map((definition) => [definition.name, definition] as const))(
+    'lets %s consume its own requeue queue with partial batch failures',
+    (_name, definition) => {
+      // Prepare
+      const [functionId, fn] = functionOf(template, `shoal-${definition.name}`);
+      const requeueId = (fn.Environment.Variables.SHOAL_REQUEUE_QUEUE_URL as Ref).Ref;
+      // Act
+      const queueMappings = mappingsOf(template, functionId).filter(
+        (mapping) => JSON.stringify(mapping.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [requeueId, 'Arn'] }),
+      );
+      // Assess
+      expect(queueMappings).toHaveLength(1);
+      expect(queueMappings[0]!.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expectEncryptedTlsOnlyQueue(template, requeueId);
+      const requeue = queue(template, requeueId);
+      expect(requeue.VisibilityTimeout).toBeGreaterThanOrEqual(definition.timeoutSeconds);
+      expectEncryptedTlsOnlyQueue(template, requeue.RedrivePolicy!.deadLetterTargetArn['Fn::GetAtt'][0]);
+    },
+  );
+
+  it('runs every schedule of every reconciler at its rate, with retries and a dead-letter queue', () => {
+    // Prepare
+    const schedules = definitions.flatMap((definition) => definition.schedules.map((schedule) => ({ definition, schedule })));
+    // Assess
+    template.resourceCountIs('AWS::Events::Rule', schedules.length);
+    for (const { definition, schedule } of schedules) {
+      const [functionId] = functionOf(template, `shoal-${definition.name}`);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        Name: `Shoal-${schedule.name}`,
+        ScheduleExpression: events.Schedule.rate(Duration.minutes(schedule.rateMinutes)).expressionString,
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [functionId, 'Arn'] },
+            RetryPolicy: Match.objectLike({ MaximumRetryAttempts: Match.anyValue() }),
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SchedulesDeadLetters'), 'Arn'] } },
+          }),
+        ],
+      });
+    }
+  });
+
+  it('alarms on every dead-letter queue, every function error and API 5XX, notifying an encrypted topic', () => {
+    // Prepare
+    const queueIds = resources<Queue>(template, 'AWS::SQS::Queue').map(([id]) => id);
+    const requeueIds = resources<LambdaFunction>(template, 'AWS::Lambda::Function')
+      .map(([, fn]) => fn.Environment.Variables.SHOAL_REQUEUE_QUEUE_URL as Ref | undefined)
+      .flatMap((ref) => (ref ? [ref.Ref] : []));
+    const alarms = resources<Alarm>(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm);
+    const topicId = onlyId(template, 'AWS::SNS::Topic');
+    // Assess
+    for (const queueId of queueIds.filter((id) => !requeueIds.includes(id))) {
+      const watching = alarms.filter(
+        (alarm) =>
+          alarm.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          alarm.Dimensions.some((dimension) => JSON.stringify(dimension.Value).includes(`"${queueId}"`)),
+      );
+      expect(watching, `alarm on ${queueId}`).toHaveLength(1);
+      expect(watching[0]).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
+    expect(alarms.filter((alarm) => alarm.Namespace === 'AWS/Lambda' && alarm.MetricName === 'Errors')).toHaveLength(definitions.length + 1);
+    expect(alarms.filter((alarm) => alarm.Namespace === 'AWS/ApiGateway' && alarm.MetricName === '5XXError')).toHaveLength(1);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsTopicKey'), 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('scopes Secrets Manager access to the stack prefix, read-only where the definition says read', () => {
+    // Prepare
+    const expected = [...definitions.map((definition) => definition.secrets), 'readwrite' /* the API */]
+      .filter((access) => access !== 'none')
+      .map((access) => (access === 'readwrite' ? SECRET_READWRITE : SECRET_READ));
+    // Act
+    const statements = secretStatements(template);
+    // Assess
+    expect(statements).toHaveLength(expected.length);
+    for (const statement of statements) expect(statement.resource).toBe(secretsArn('Shoal'));
+    expect(statements.map((statement) => statement.actions)).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('serves the API through an IAM-authorised regional REST proxy with access logs and throttling', () => {
+    // Prepare
+    const methods = resources<Method>(template, 'AWS::ApiGateway::Method').map(([, method]) => method);
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    expect(methods).toHaveLength(2);
+    for (const method of methods) {
+      expect(method).toMatchObject({ HttpMethod: 'ANY', AuthorizationType: 'AWS_IAM', Integration: { Type: 'AWS_PROXY' } });
+    }
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+        }),
+      ],
+    });
+    expect(Object.keys(template.findOutputs('*')).filter((name) => /Url|Endpoint/.test(name))).toEqual(['ApiUrl']);
+  });
+
+  it('passes the AWS Solutions checks: every cdk-nag finding is fixed or acknowledged with a reason', () => {
+    // Act
+    const annotations = Annotations.fromStack(stack);
+    // Assess
+    expect(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+    expect(annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+  });
+});
+
+describe('ShoalStack with another reconciler', () => {
+  it('wires a reconciler added to the list without any CDK change', () => {
+    // Prepare
+    const [functionId] = functionOf(extendedTemplate, 'shoal-extra-resync');
+    // Act
+    const streamMapping = mappingsOf(extendedTemplate, functionId).find((mapping) => mapping.FilterCriteria);
+    // Assess
+    extendedTemplate.resourceCountIs('AWS::Lambda::Function', definitions.length + 2);
+    expect(JSON.parse(streamMapping!.FilterCriteria!.Filters[0]!.Pattern)).toStrictEqual(streamFilterPattern(extra.stream!));
+    extendedTemplate.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'ShoalExtended-extra-resync',
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })],
+    });
+    expect(secretStatements(extendedTemplate)).toContainEqual({ actions: SECRET_READ, resource: secretsArn('ShoalExtended') });
+  });
+});
