@@ -10,91 +10,71 @@ export interface FieldCause {
 }
 
 export class ShoalError extends Error {
-  readonly code: number = 500;
-  readonly reason: string = 'InternalError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The HTTP status code the API answers with. */
+    readonly code: number = 500,
+    /** The Kubernetes `Status.reason`. */
+    readonly reason: string = 'InternalError',
+  ) {
     super(message);
-    this.name = 'ShoalError';
+    this.name = new.target.name;
   }
 }
 
 export class BadRequestError extends ShoalError {
-  override readonly code = 400;
-  override readonly reason = 'BadRequest';
   constructor(message: string) {
-    super(message);
-    this.name = 'BadRequestError';
+    super(message, 400, 'BadRequest');
   }
 }
 
 export class NotFoundError extends ShoalError {
-  override readonly code = 404;
-  override readonly reason = 'NotFound';
   constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
+    super(message, 404, 'NotFound');
   }
 }
 
 export class MethodNotAllowedError extends ShoalError {
-  override readonly code = 405;
-  override readonly reason = 'MethodNotAllowed';
   constructor(
     message: string,
     /** The methods the path does allow, for the `Allow` header. */
     readonly allow: readonly string[],
   ) {
-    super(message);
-    this.name = 'MethodNotAllowedError';
+    super(message, 405, 'MethodNotAllowed');
   }
 }
 
 export class AlreadyExistsError extends ShoalError {
-  override readonly code = 409;
-  override readonly reason = 'AlreadyExists';
   constructor(message: string) {
-    super(message);
-    this.name = 'AlreadyExistsError';
+    super(message, 409, 'AlreadyExists');
   }
 }
 
 /** Optimistic-concurrency failure: the caller's resourceVersion is stale. */
 export class ConflictError extends ShoalError {
-  override readonly code = 409;
-  override readonly reason = 'Conflict';
   constructor(message: string) {
-    super(message);
-    this.name = 'ConflictError';
+    super(message, 409, 'Conflict');
   }
 }
 
 export class TooLargeError extends ShoalError {
-  override readonly code = 413;
-  override readonly reason = 'RequestEntityTooLarge';
   constructor(message: string) {
-    super(message);
-    this.name = 'TooLargeError';
+    super(message, 413, 'RequestEntityTooLarge');
   }
 }
 
 export class UnsupportedMediaTypeError extends ShoalError {
-  override readonly code = 415;
-  override readonly reason = 'UnsupportedMediaType';
   constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedMediaTypeError';
+    super(message, 415, 'UnsupportedMediaType');
   }
 }
 
 export class ValidationError extends ShoalError {
-  override readonly code = 422;
-  override readonly reason = 'Invalid';
   constructor(
     message: string,
     readonly causes: FieldCause[],
     readonly target?: { kind: string; name?: string },
   ) {
-    super(message);
-    this.name = 'ValidationError';
+    super(message, 422, 'Invalid');
   }
 }

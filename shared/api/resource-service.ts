@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError, ConflictError } from '../errors.ts';
 import { inspectKubeconfig, kubeconfigText } from '../kube/kubeconfig.ts';
 import { GROUP_VERSION } from '../resources/meta.ts';
 import { KINDS, resourceSchema, type Kind, type ResourceKey } from '../resources/kinds.ts';
 import type { Requirement } from '../resources/selector.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { DeleteOutcome, ResourceInput, ResourceStore, StoredResource } from '../store/resource-store.ts';
-import { ConflictError } from '../errors.ts';
 import { applyMergePatch, isPlainObject } from './merge-patch.ts';
 import { causesFrom, validationError } from './status.ts';
 
