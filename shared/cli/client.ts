@@ -110,6 +110,42 @@ export interface ListQuery {
   continue?: string;
 }
 
+/** One request as the client is about to send it; `url` is absolute, `body` already serialised. */
+export interface OutgoingRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The request to send instead: a signer may rewrite the URL (query encoding) and adds headers. */
+export interface SignedRequest {
+  url: URL;
+  headers: Record<string, string>;
+}
+
+/** Signs a request just before it is sent, e.g. with SigV4 (see sigv4.ts). */
+export type RequestSigner = (request: OutgoingRequest) => Promise<SignedRequest>;
+
+export interface ClientOptions {
+  signer?: RequestSigner;
+}
+
+/**
+ * The server URL with `path` (which may carry a `?query`) appended to its own path, so a base
+ * like `https://abc.execute-api.eu-west-1.amazonaws.com/v1` keeps its stage prefix. (`new URL(path, base)`
+ * would drop it for an absolute path.)
+ */
+export function requestUrl(server: string, path: string): URL {
+  const url = new URL(server);
+  const queryAt = path.indexOf('?');
+  const pathname = queryAt < 0 ? path : path.slice(0, queryAt);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${pathname.replace(/^\/+/, '')}`;
+  url.search = queryAt < 0 ? '' : path.slice(queryAt);
+  url.hash = '';
+  return url;
+}
+
 export type DeleteResult =
   /** The object is gone (200). */
   | { removed: true; object: ApiResource }
@@ -122,9 +158,16 @@ export type DeleteResult =
  */
 export class ShoalClient {
   readonly server: string;
+  private readonly signer?: RequestSigner;
 
-  constructor(server: string = DEFAULT_SERVER) {
+  constructor(server: string = DEFAULT_SERVER, options: ClientOptions = {}) {
     this.server = server.replace(/\/+$/, '');
+    this.signer = options.signer;
+  }
+
+  /** Whether requests are signed (SigV4 for API Gateway with IAM authorization). */
+  get signed(): boolean {
+    return this.signer !== undefined;
   }
 
   collectionPath(kind: Kind, namespace?: string): string {
@@ -205,13 +248,19 @@ export class ShoalClient {
     body?: unknown,
     contentType = 'application/json',
   ): Promise<{ status: number; body: unknown }> {
+    let url: URL;
+    try {
+      url = requestUrl(this.server, path);
+    } catch {
+      throw new ApiUnreachableError(this.server, 'FETCH_FAILED', 'invalid URL');
+    }
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    let headers: Record<string, string> = payload === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': contentType };
+    // Signing happens outside the try: a credentials problem is not an unreachable server.
+    if (this.signer) ({ url, headers } = await this.signer({ method, url, headers, body: payload }));
     let response: Response;
     try {
-      response = await fetch(`${this.server}${path}`, {
-        method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': contentType },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      response = await fetch(url, { method, headers, body: payload });
     } catch (error) {
       const code = unreachableCode(error);
       if (code) throw new ApiUnreachableError(this.server, code);
@@ -229,19 +278,37 @@ export class ShoalClient {
         decoded = text;
       }
     }
-    if (!response.ok) throw new ApiError(asStatus(response, decoded));
+    if (!response.ok) throw new ApiError(asStatus(response, decoded, this.signed));
     return { status: response.status, body: decoded };
   }
 }
 
-/** Non-Status error bodies (a proxy's HTML page, plain text) still become a Status the CLI can print. */
-function asStatus(response: Response, body: unknown): ApiStatus {
+/**
+ * Non-Status error bodies still become a Status the CLI can print: API Gateway's own answers
+ * (`{"message": "..."}`, or `{"Message": "..."}` for an IAM deny) on 403/429/502/504, a proxy's
+ * HTML page, plain text.
+ */
+function asStatus(response: Response, body: unknown, signed: boolean): ApiStatus {
   if (body && typeof body === 'object' && (body as { kind?: unknown }).kind === 'Status') {
     const status = body as ApiStatus;
     return { ...status, code: status.code ?? response.status, reason: status.reason || reasonFor(response.status) };
   }
-  const message = typeof body === 'string' && body.trim().length > 0 ? body.trim().slice(0, 500) : response.statusText || `HTTP ${response.status}`;
+  let message = response.statusText || `HTTP ${response.status}`;
+  if (typeof body === 'string' && body.trim().length > 0) message = body.trim().slice(0, 500);
+  const gatewayMessage = gatewayMessageOf(body);
+  if (gatewayMessage !== undefined) message = gatewayMessage.slice(0, 500);
+  if (response.status === 403 && !signed && message === 'Missing Authentication Token') {
+    // API Gateway's answer to an unsigned request (or to a path it has no route for).
+    message += ' (an API with IAM authorization needs signed requests: pass --aws-sigv4 or set SHOAL_AWS_SIGV4=1)';
+  }
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: response.status, reason: reasonFor(response.status), message };
+}
+
+function gatewayMessageOf(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const { message, Message } = body as { message?: unknown; Message?: unknown };
+  const text = typeof message === 'string' ? message : typeof Message === 'string' ? Message : undefined;
+  return text?.trim() || undefined;
 }
 
 function reasonFor(code: number): string {
@@ -258,6 +325,7 @@ function reasonFor(code: number): string {
     429: 'TooManyRequests',
     500: 'InternalError',
     503: 'ServiceUnavailable',
+    504: 'Timeout',
   };
   return reasons[code] ?? 'Unknown';
 }

@@ -12,6 +12,7 @@ import { parseDuration, parseLabels, parseMetricWeights } from './flags.ts';
 import { minifyKubeconfig, serializeKubeconfig } from './kubeconfig.ts';
 import { describeLocation, parseManifests, type Manifest } from './manifests.ts';
 import { canonicalOrder, describeResource, noResourcesMessage, resourceName, resourceTable, typeName } from './printers.ts';
+import { createSigV4Signer, SigningError, sigv4Region } from './sigv4.ts';
 
 /** Where the CLI reads and writes; injected so the commands can run inside tests. */
 export interface CliIO {
@@ -51,6 +52,8 @@ const PAGE_SIZE = 500;
 interface GlobalOptions {
   server: string;
   namespace: string;
+  awsSigv4?: boolean;
+  awsRegion?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -112,13 +115,14 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
   let failed = false;
   const program = new Command('shoal');
   const client = () => {
-    const { server } = program.opts<GlobalOptions>();
+    const { server, awsSigv4, awsRegion } = program.opts<GlobalOptions>();
     try {
       new URL(server);
     } catch {
       throw new CliError(`invalid --server "${server}": expected a URL such as ${DEFAULT_SERVER}`);
     }
-    return new ShoalClient(server);
+    const region = sigv4Region({ server, flag: awsSigv4, region: awsRegion, env: io.env });
+    return new ShoalClient(server, region ? { signer: createSigV4Signer({ region }) } : {});
   };
   const namespace = () => program.opts<GlobalOptions>().namespace;
   const report = (error: unknown, context?: string) => {
@@ -130,6 +134,8 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
     .description('Places applications on a fleet of Kubernetes clusters. Talks only to the Shoal REST API.')
     .option('--server <url>', 'Shoal API address (env SHOAL_SERVER)', io.env.SHOAL_SERVER || DEFAULT_SERVER)
     .option('-n, --namespace <namespace>', 'namespace of the resources', 'default')
+    .option('--aws-sigv4', 'sign requests with AWS SigV4 (env SHOAL_AWS_SIGV4=1; automatic for *.execute-api.<region>.amazonaws.com)')
+    .option('--aws-region <region>', 'region to sign for when the server address has none (env AWS_REGION, AWS_DEFAULT_REGION)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(text) });
@@ -163,7 +169,7 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
       io.stdout(`${resourceName(target.kind, target.name)} ${outcome}\n`);
     } catch (error) {
       // Without a server every other document would fail the same way: say it once.
-      if (error instanceof ApiUnreachableError) throw error;
+      if (error instanceof ApiUnreachableError || error instanceof SigningError) throw error;
       if (error instanceof ManifestTargetError) return report(new CliError(`${where}: ${error.message}`));
       const target = manifestTarget(manifest.object, namespace());
       report(error, `error when applying ${resourceName(target.kind, target.name)} (${where})`);
