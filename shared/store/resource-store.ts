@@ -49,12 +49,22 @@ export interface ListResult {
 
 export type DeleteOutcome = { removed: true; last: StoredResource } | { removed: false; resource: StoredResource };
 
+/**
+ * The resource itself is kept as its JSON text: that preserves the order of every field
+ * users wrote (DynamoDB maps do not) and is free of DynamoDB's 32-level nesting limit,
+ * which deep manifests such as CRD schemas can exceed. The other attributes are there
+ * for conditions and for stream filters.
+ */
 interface Item {
   pk: string;
   sk: string;
   rv: number;
-  resource: StoredResource;
+  generation: number;
+  deleting: boolean;
+  resource: string;
 }
+
+const resourceOf = (item: Item): StoredResource => JSON.parse(item.resource) as StoredResource;
 
 /** Equal as stored: DynamoDB drops undefined attributes, so compare the JSON forms. */
 const sameJson = (a: unknown, b: unknown) => isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
@@ -95,7 +105,8 @@ export class ResourceStore {
     const result = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: itemKey(key.kind, key.namespace, key.name), ConsistentRead: true }),
     );
-    return (result.Item as Item | undefined)?.resource;
+    const item = result.Item as Item | undefined;
+    return item ? resourceOf(item) : undefined;
   }
 
   async mustGet(key: ResourceKey): Promise<StoredResource> {
@@ -123,8 +134,9 @@ export class ResourceStore {
       const page = await this.client.send(new QueryCommand(input));
       const pageItems = (page.Items ?? []) as Item[];
       for (const [index, item] of pageItems.entries()) {
-        if (options.selector && !matchesSelector(options.selector, item.resource.metadata.labels)) continue;
-        items.push(item.resource);
+        const resource = resourceOf(item);
+        if (options.selector && !matchesSelector(options.selector, resource.metadata.labels)) continue;
+        items.push(resource);
         if (limit && items.length === limit) {
           const more = index < pageItems.length - 1 || page.LastEvaluatedKey !== undefined;
           return more ? { items, continueToken: encodeContinue({ pk: item.pk, sk: item.sk }) } : { items };
@@ -264,7 +276,9 @@ export class ResourceStore {
     const item: Item = {
       ...(itemKey(resource.kind, resource.metadata.namespace, resource.metadata.name) as { pk: string; sk: string }),
       rv: Number(resource.metadata.resourceVersion),
-      resource,
+      generation: resource.metadata.generation,
+      deleting: Boolean(resource.metadata.deletionTimestamp),
+      resource: JSON.stringify(resource),
     };
     const size = Buffer.byteLength(JSON.stringify(item));
     if (size > MAX_ITEM_BYTES) throw tooLarge(resource, size);
