@@ -129,6 +129,19 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
     failed = true;
     io.stderr(`${formatError(error, context)}\n`);
   };
+  /** Fetches each named object; a missing one is reported and the rest still come back. */
+  const getNamed = async (api: ShoalClient, kind: Kind, names: readonly string[]) => {
+    const objects: ApiResource[] = [];
+    for (const name of names) {
+      try {
+        objects.push(await api.get(kind, namespace(), name));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        report(error);
+      }
+    }
+    return objects;
+  };
 
   program
     .description('Places applications on a fleet of Kubernetes clusters. Talks only to the Shoal REST API.')
@@ -195,15 +208,7 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
       const api = client();
       let objects: ApiResource[];
       if (names.length > 0) {
-        objects = [];
-        for (const name of names) {
-          try {
-            objects.push(await api.get(kind, namespace(), name));
-          } catch (error) {
-            if (!(error instanceof ApiError)) throw error;
-            report(error);
-          }
-        }
+        objects = await getNamed(api, kind, names);
       } else {
         objects = await api.listAll(kind, { namespace: options.allNamespaces ? undefined : namespace(), labelSelector: selector }, chunkSize);
       }
@@ -229,14 +234,7 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
       const api = client();
       const objects: ApiResource[] = [];
       if (names.length === 0) objects.push(...(await api.listAll(kind, { namespace: namespace(), labelSelector: selector }, PAGE_SIZE)));
-      for (const name of names) {
-        try {
-          objects.push(await api.get(kind, namespace(), name));
-        } catch (error) {
-          if (!(error instanceof ApiError)) throw error;
-          report(error);
-        }
-      }
+      objects.push(...(await getNamed(api, kind, names)));
       if (objects.length === 0 && names.length === 0) io.stderr(`${noResourcesMessage(namespace())}\n`);
       io.stdout(objects.map((object) => `${describeResource(kind, object)}\n`).join('\n'));
     });
