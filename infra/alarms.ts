@@ -24,7 +24,7 @@ export interface AlarmsProps {
 /**
  * What an operator is told about: any message in a dead-letter queue, any function error
  * (a thrown error or timeout, i.e. a whole batch failed, not a reported item failure),
- * any 5XX from the API. All alarms look at five-minute windows (one minute for queues)
+ * a stream consumer falling behind (iterator age), any 5XX from the API. All alarms look at five-minute windows (one minute for queues)
  * and treat missing data as OK.
  */
 export class Alarms extends Construct {
@@ -70,6 +70,19 @@ export class Alarms extends Construct {
       metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
+  }
+
+  /**
+   * Alarms when the oldest stream record the function has yet to take is older than
+   * `threshold`: the reconciler is falling behind the changes (or retrying a poisoned batch).
+   */
+  watchIteratorAge(id: string, fn: lambda.IFunction, label: string, threshold: Duration): void {
+    this.add(id, {
+      alarmDescription: `The ${label} Lambda is more than ${threshold.toHumanString()} behind the resource table stream (IteratorAge).`,
+      metric: fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: threshold.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
   }
 

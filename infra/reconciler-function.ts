@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -20,6 +21,8 @@ export interface ReconcilerFunctionProps {
    * @default 5
    */
   readonly requeueMaxReceiveCount?: number;
+  /** @default one month (see ShoalFunction) */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
@@ -28,7 +31,8 @@ export interface ReconcilerFunctionProps {
  * - the Lambda (`ShoalFunction`) with read/write access to the store and the secret access
  *   the definition asks for;
  * - if it has a stream trigger: a filtered DynamoDB stream event source (partial batch
- *   responses, bisect, bounded retries) whose exhausted batches go to a dead-letter queue;
+ *   responses, bisect, bounded retries, the trigger's maximum record age) whose exhausted
+ *   or expired batches go to a dead-letter queue;
  * - a requeue queue it consumes itself: the handler sends `{kind, namespace, name}` with
  *   `DelaySeconds` (≤ 900) to honour `requeueAfterSeconds`; messages that keep failing move
  *   to their own dead-letter queue.
@@ -54,6 +58,7 @@ export class ReconcilerFunction extends Construct {
       entry: definition.entry,
       timeout,
       memorySizeMb: definition.memorySizeMb,
+      logRetention: props.logRetention,
     }).function;
     props.table.grantStore(this.function, 'rw');
     props.secrets.grantSecrets(this.function, definition.secrets);
@@ -79,7 +84,7 @@ export class ReconcilerFunction extends Construct {
   private consumeStream(table: ResourceTable, trigger: StreamTrigger): void {
     const streamDeadLetters = this.addDeadLetterQueue(
       'StreamDeadLetters',
-      `stream batches ${this.definition.name} failed ${trigger.maximumRetryAttempts + 1} times (records describe the shard and sequence range)`,
+      `stream batches ${this.definition.name} failed ${trigger.maximumRetryAttempts + 1} times${trigger.maximumRecordAgeSeconds === undefined ? '' : ` or that grew older than ${trigger.maximumRecordAgeSeconds} s`} (records describe the shard and sequence range)`,
     );
     this.function.addEventSource(
       new DynamoEventSource(table.table, {
@@ -89,6 +94,7 @@ export class ReconcilerFunction extends Construct {
         maxBatchingWindow: Duration.seconds(trigger.maximumBatchingWindowSeconds),
         retryAttempts: trigger.maximumRetryAttempts,
         bisectBatchOnError: trigger.bisectBatchOnFunctionError,
+        maxRecordAge: trigger.maximumRecordAgeSeconds === undefined ? undefined : Duration.seconds(trigger.maximumRecordAgeSeconds),
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(streamDeadLetters.queue),
       }),

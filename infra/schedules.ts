@@ -11,6 +11,12 @@ export interface SchedulesProps {
    * @default 2
    */
   readonly retryAttempts?: number;
+  /**
+   * Schedule name → minutes, replacing the `rateMinutes` triggers.ts gives that schedule
+   * (the `shoal:scheduleRates` / `shoal:rate:<schedule>` context keys).
+   * @default none — every schedule runs at its rate in triggers.ts
+   */
+  readonly rateMinutes?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -25,10 +31,12 @@ export class Schedules extends Construct {
   readonly rules: events.Rule[] = [];
   readonly deadLetters: DeadLetterQueue;
   private readonly retryAttempts: number;
+  private readonly rateMinutes: Readonly<Record<string, number>>;
 
   constructor(scope: Construct, id: string, props: SchedulesProps = {}) {
     super(scope, id);
     this.retryAttempts = props.retryAttempts ?? 2;
+    this.rateMinutes = props.rateMinutes ?? {};
     this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', {
       purpose: 'scheduled events EventBridge could not deliver to a reconciler',
     });
@@ -37,15 +45,16 @@ export class Schedules extends Construct {
   /** Creates a rule for each of the reconciler's schedules. */
   runOnSchedule(reconciler: ReconcilerFunction): void {
     for (const schedule of reconciler.definition.schedules) {
+      const rateMinutes = this.rateMinutes[schedule.name] ?? schedule.rateMinutes;
       const rule = new events.Rule(this, schedule.name, {
         ruleName: `${Stack.of(this).stackName}-${schedule.name}`.slice(0, 64),
         description: `${reconciler.definition.name}: ${schedule.description}`.slice(0, 512),
-        schedule: events.Schedule.rate(Duration.minutes(schedule.rateMinutes)),
+        schedule: events.Schedule.rate(Duration.minutes(rateMinutes)),
       });
       rule.addTarget(
         new targets.LambdaFunction(reconciler.function, {
           retryAttempts: this.retryAttempts,
-          maxEventAge: Duration.minutes(Math.max(1, schedule.rateMinutes)),
+          maxEventAge: Duration.minutes(Math.max(1, rateMinutes)),
           deadLetterQueue: this.deadLetters.queue,
         }),
       );

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -9,19 +10,22 @@ import type { KubeconfigSecrets } from './kubeconfig-secrets.ts';
 import type { ResourceTable } from './resource-table.ts';
 import { ShoalFunction } from './shoal-function.ts';
 
+/**
+ * Who may call the API:
+ * - `iam`: callers sign every request with SigV4 (the AWS CLI, SDKs and `aws-sigv4`-aware
+ *   clients do this from their credentials) and need `execute-api:Invoke` on the API;
+ * - `cognito`: callers send an ID token of `userPool` in the `Authorization` header;
+ * - `none`: anyone who knows the URL.
+ */
+export type ApiAuthorization = { readonly type: 'iam' } | { readonly type: 'none' } | { readonly type: 'cognito'; readonly userPool: cognito.IUserPool };
+
 export interface ShoalApiProps {
   readonly table: ResourceTable;
   readonly secrets: KubeconfigSecrets;
-  /**
-   * Who may call the API.
-   * @default AuthorizationType.IAM — callers sign every request with SigV4 (the AWS CLI,
-   * SDKs and `aws-sigv4`-aware clients do this from their credentials) and need
-   * `execute-api:Invoke` on the API. `COGNITO` or `CUSTOM` need `authorizer` too; `NONE`
-   * leaves the API open to anyone who knows the URL.
-   */
-  readonly authorizationType?: apigateway.AuthorizationType;
-  /** Required with `COGNITO` and `CUSTOM` authorization. */
-  readonly authorizer?: apigateway.IAuthorizer;
+  /** @default { type: 'iam' } */
+  readonly authorization?: ApiAuthorization;
+  /** Of the API Lambda's logs and the access logs. @default one month */
+  readonly logRetention?: logs.RetentionDays;
   /** @default 'v1' */
   readonly stageName?: string;
   /** Steady-state requests per second for the whole stage. @default 50 */
@@ -40,7 +44,8 @@ export interface ShoalApiProps {
  * (`lambdas/api/handler.ts`), which routes and validates requests against the zod
  * schemas itself — one source of truth, so API Gateway request validation stays off.
  *
- * Defaults: regional endpoint, IAM (SigV4) authorization, JSON access logs to a log group,
+ * Defaults: regional endpoint, IAM (SigV4) authorization (or a Cognito user pool
+ * authorizer, or none), JSON access logs to a log group,
  * execution logging at ERROR without request/response bodies (bodies may carry
  * kubeconfigs), stage throttling 50 rps / burst 100.
  */
@@ -56,7 +61,7 @@ export class ShoalApi extends Construct {
 
   constructor(scope: Construct, id: string, props: ShoalApiProps) {
     super(scope, id);
-    const authorizationType = props.authorizationType ?? apigateway.AuthorizationType.IAM;
+    const authorization: ApiAuthorization = props.authorization ?? { type: 'iam' };
 
     this.function = new ShoalFunction(this, 'Handler', {
       name: 'api',
@@ -65,11 +70,12 @@ export class ShoalApi extends Construct {
       // API Gateway gives up on an integration after 29 seconds.
       timeout: Duration.seconds(29),
       memorySizeMb: 512,
+      logRetention: props.logRetention,
     }).function;
     props.table.grantStore(this.function, 'rw');
     props.secrets.grantSecrets(this.function, 'readwrite');
 
-    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     this.restApi = new apigateway.LambdaRestApi(this, 'Api', {
       handler: this.function,
       proxy: true,
@@ -77,7 +83,7 @@ export class ShoalApi extends Construct {
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Access and execution logs need the account-wide API Gateway CloudWatch role.
       cloudWatchRole: true,
-      defaultMethodOptions: { authorizationType, authorizer: props.authorizer },
+      defaultMethodOptions: this.methodOptions(authorization),
       deployOptions: {
         stageName: props.stageName ?? 'v1',
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
@@ -98,10 +104,27 @@ export class ShoalApi extends Construct {
     // RestApi adds an `Endpoint` output with a hashed name; the stack outputs the URL as `ApiUrl`.
     this.restApi.node.tryRemoveChild('Endpoint');
 
-    this.acknowledgeFindings(authorizationType, props.webAclArn !== undefined);
+    this.acknowledgeFindings(authorization.type, props.webAclArn !== undefined);
   }
 
-  private acknowledgeFindings(authorizationType: apigateway.AuthorizationType, hasWebAcl: boolean): void {
+  private methodOptions(authorization: ApiAuthorization): apigateway.MethodOptions {
+    switch (authorization.type) {
+      case 'iam':
+        return { authorizationType: apigateway.AuthorizationType.IAM };
+      case 'none':
+        return { authorizationType: apigateway.AuthorizationType.NONE };
+      case 'cognito':
+        return {
+          authorizationType: apigateway.AuthorizationType.COGNITO,
+          authorizer: new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+            cognitoUserPools: [authorization.userPool],
+            resultsCacheTtl: Duration.minutes(5),
+          }),
+        };
+    }
+  }
+
+  private acknowledgeFindings(authorization: ApiAuthorization['type'], hasWebAcl: boolean): void {
     const suppressions: NagPackSuppression[] = [
       {
         id: 'AwsSolutions-APIG2',
@@ -119,16 +142,16 @@ export class ShoalApi extends Construct {
         reason: 'No WAF by default: the API is authenticated (IAM unless chosen otherwise) and throttled at the stage; pass webAclArn to attach a web ACL.',
       });
     }
-    if (authorizationType !== apigateway.AuthorizationType.COGNITO) {
+    if (authorization !== 'cognito') {
       suppressions.push({
         id: 'AwsSolutions-COG4',
-        reason: `Callers are authorized with ${authorizationType} rather than a Cognito user pool (ShoalApiProps.authorizationType).`,
+        reason: `Callers are authorized with ${authorization === 'iam' ? 'IAM (SigV4)' : 'nothing'} rather than a Cognito user pool (ShoalApiProps.authorization).`,
       });
     }
-    if (authorizationType === apigateway.AuthorizationType.NONE) {
+    if (authorization === 'none') {
       suppressions.push({
         id: 'AwsSolutions-APIG4',
-        reason: 'Authorization explicitly turned off through ShoalApiProps.authorizationType = NONE.',
+        reason: 'Authorization explicitly turned off (shoal:authorizer=none, ShoalApiProps.authorization).',
       });
     }
     NagSuppressions.addResourceSuppressions(this.restApi, suppressions, true);

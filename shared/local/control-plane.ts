@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { ScheduledEvent } from 'aws-lambda';
 import { logger } from '../observability.ts';
-import type { ReconcilerEvent } from '../reconcilers/runtime.ts';
+import { cancelLocalRequeues, type ReconcilerEvent } from '../reconcilers/runtime.ts';
 import { RECONCILERS, type ReconcilerDefinition, type StreamTrigger } from '../reconcilers/triggers.ts';
 import { createDynamoDbClient } from '../store/dynamodb.ts';
 import { ensureResourceTable } from '../store/ensure-table.ts';
@@ -125,6 +125,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local' },
     });
 
+    cleanups.push(async () => cancelLocalRequeues());
     for (const definition of RECONCILERS as readonly ReconcilerDefinition[]) {
       const module = (await import(pathToFileURL(join(REPO_ROOT, definition.entry)).href)) as { handler: ReconcilerHandler };
       const invoke = (event: ReconcilerEvent) => module.handler(event, localLambdaContext(definition.name, definition.timeoutSeconds));

@@ -26,9 +26,11 @@ export interface StreamPollerOptions {
   logger: Logger;
   /** Where processed positions are kept across restarts; none means start from the trigger's starting position. */
   checkpointFile?: string;
-  /** Where records that exhausted their retries go (the local dead-letter queue). */
+  /** Where records that exhausted their retries or grew too old go (the local dead-letter queue). */
   deadLetterFile: string;
   pollIntervalMs?: number;
+  /** Epoch milliseconds that record ages are measured against. @default Date.now */
+  now?: () => number;
 }
 
 interface ShardState {
@@ -65,8 +67,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Reproduces a Lambda DynamoDB event source mapping for one reconciler: one reader per
  * shard (children after their parents), the same filter pattern, batches of at most
  * `batchSize`, partial batch failures (retry from the first failed record), bisecting a
- * batch whose invocation failed as a whole, `maximumRetryAttempts`, then the dead-letter
- * file. Records of one shard are handled in order, one batch at a time.
+ * batch whose invocation failed as a whole, `maximumRetryAttempts` and
+ * `maximumRecordAgeSeconds`, then the dead-letter file. Records of one shard are handled
+ * in order, one batch at a time.
  */
 export class StreamPoller {
   private readonly shards = new Map<string, ShardState>();
@@ -203,6 +206,8 @@ export class StreamPoller {
     let pending = batch;
     let attempts = 0;
     while (pending.length > 0) {
+      pending = await this.discardExpired(pending, attempts);
+      if (pending.length === 0) return;
       let failedFrom: number;
       try {
         const response = await this.options.invoke({ Records: pending });
@@ -224,16 +229,32 @@ export class StreamPoller {
       pending = pending.slice(failedFrom);
       attempts++;
       if (attempts > maximumRetryAttempts) {
-        await this.deadLetter(pending, attempts);
+        await this.deadLetter(pending, attempts, 'retries exhausted');
         return;
       }
       await sleep(Math.min(200 * 2 ** (attempts - 1), 5000));
     }
   }
 
-  private async deadLetter(records: DynamoDBRecord[], attempts: number): Promise<void> {
-    this.options.logger.error('records exhausted their retries; sent to the dead-letter file', {
+  /**
+   * As Lambda's maximum record age: records older than `maximumRecordAgeSeconds` go undelivered
+   * to the dead-letter file. DynamoDB Local rounds creation times down to the minute, so locally
+   * a record can expire up to 60 s early.
+   */
+  private async discardExpired(records: DynamoDBRecord[], attempts: number): Promise<DynamoDBRecord[]> {
+    const maximumAge = this.options.definition.stream.maximumRecordAgeSeconds;
+    if (maximumAge === undefined) return records;
+    const oldestKept = (this.options.now ?? Date.now)() / 1000 - maximumAge;
+    const expired = records.filter((record) => (record.dynamodb?.ApproximateCreationDateTime ?? Infinity) < oldestKept);
+    if (expired.length === 0) return records;
+    await this.deadLetter(expired, attempts, 'older than maximumRecordAgeSeconds');
+    return records.filter((record) => !expired.includes(record));
+  }
+
+  private async deadLetter(records: DynamoDBRecord[], attempts: number, reason: string): Promise<void> {
+    this.options.logger.error('records sent to the dead-letter file', {
       reconciler: this.options.definition.name,
+      reason,
       count: records.length,
       file: this.options.deadLetterFile,
     });
@@ -242,6 +263,7 @@ export class StreamPoller {
       JSON.stringify({
         reconciler: this.options.definition.name,
         attempts,
+        reason,
         eventID: record.eventID,
         eventName: record.eventName,
         sequenceNumber: record.dynamodb?.SequenceNumber,

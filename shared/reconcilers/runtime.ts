@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Dependencies } from '../dependencies.ts';
-import { ConflictError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { logger as rootLogger } from '../observability.ts';
 import { isKind, type ResourceKey } from '../resources/kinds.ts';
 import { TerminalReconcileError, type ReconcileContext, type Reconciler } from './contract.ts';
@@ -72,9 +72,21 @@ class TimerRequeuer implements Requeuer {
   constructor(private readonly reconcile: (key: ResourceKey) => Promise<void>) {}
 
   async requeue(key: ResourceKey, delaySeconds: number): Promise<void> {
-    const timer = setTimeout(() => void this.reconcile(key).catch(() => undefined), delaySeconds * 1000);
+    const timer = setTimeout(() => {
+      pendingRequeues.delete(timer);
+      void this.reconcile(key).catch(() => undefined);
+    }, delaySeconds * 1000);
     timer.unref();
+    pendingRequeues.add(timer);
   }
+}
+
+const pendingRequeues = new Set<NodeJS.Timeout>();
+
+/** The local control plane calls this on stop, so no requeue fires into a stopped database. */
+export function cancelLocalRequeues(): void {
+  for (const timer of pendingRequeues) clearTimeout(timer);
+  pendingRequeues.clear();
 }
 
 /**
@@ -106,6 +118,8 @@ export function createReconcilerHandler(
       const result = await reconciler.reconcile(context, key);
       if (result.requeueAfterSeconds !== undefined) await requeue.requeue(key, result.requeueAfterSeconds);
     } catch (error) {
+      // The object went away while we worked on it: for a reconciler, not found means done.
+      if (error instanceof NotFoundError) return;
       if (error instanceof TerminalReconcileError) {
         logger.error('reconcile failed permanently; not retrying', { key, error });
         return;

@@ -15,6 +15,12 @@ export interface StreamTrigger {
   maximumRetryAttempts: number;
   bisectBatchOnFunctionError: boolean;
   startingPosition: 'LATEST' | 'TRIM_HORIZON';
+  /**
+   * Records older than this (by their creation time in the stream) are not delivered but go
+   * to the dead-letter queue. Lambda accepts 60–604800.
+   * @default unbounded — records are retried until they leave the stream (24 hours)
+   */
+  maximumRecordAgeSeconds?: number;
 }
 
 export interface ScheduleTrigger {
@@ -40,6 +46,20 @@ export interface ReconcilerDefinition {
   secrets: 'none' | 'read' | 'readwrite';
 }
 
+/**
+ * What every stream trigger shares. Records older than an hour are dropped (to the
+ * dead-letter queue): each reconciler's schedule resyncs everything, so a stale record
+ * adds nothing.
+ */
+const STREAM_DEFAULTS = {
+  batchSize: 10,
+  maximumBatchingWindowSeconds: 0,
+  maximumRetryAttempts: 5,
+  bisectBatchOnFunctionError: true,
+  startingPosition: 'LATEST',
+  maximumRecordAgeSeconds: 3600,
+} as const;
+
 export const RECONCILERS = [
   {
     name: 'cluster-probe',
@@ -50,16 +70,45 @@ export const RECONCILERS = [
     stream: {
       kinds: ['Cluster'],
       eventNames: ['INSERT', 'MODIFY'],
-      batchSize: 10,
-      maximumBatchingWindowSeconds: 0,
-      maximumRetryAttempts: 5,
-      bisectBatchOnFunctionError: true,
-      startingPosition: 'LATEST',
+      ...STREAM_DEFAULTS,
     },
     schedules: [{ name: 'probe-clusters', rateMinutes: 1, description: 'Probe the health of every cluster' }],
     timeoutSeconds: 60,
     memorySizeMb: 512,
     secrets: 'readwrite',
+  },
+  {
+    name: 'application-deployer',
+    description:
+      'Server-side applies each Application to the cluster it is scheduled to, reports per-manifest readiness, corrects drift, migrates it when the binding moves, and removes it from the clusters on deletion.',
+    entry: 'lambdas/application-deployer/handler.ts',
+    owns: 'Application',
+    stream: {
+      kinds: ['Application'],
+      eventNames: ['INSERT', 'MODIFY'],
+      ...STREAM_DEFAULTS,
+    },
+    schedules: [{ name: 'resync-applications', rateMinutes: 1, description: 'Re-apply every application: corrects drift, notices degraded workloads' }],
+    timeoutSeconds: 120,
+    memorySizeMb: 512,
+    secrets: 'read',
+  },
+  {
+    name: 'scheduler',
+    description:
+      'Binds each Application to the best fitting Cluster of its namespace (filter, score, bind) and re-evaluates the binding for migration and failover.',
+    entry: 'lambdas/scheduler/handler.ts',
+    owns: 'Application',
+    stream: {
+      // Cluster changes matter too: a new cluster can place a pending app, a removed one forces failover.
+      kinds: ['Application', 'Cluster'],
+      eventNames: ['INSERT', 'MODIFY', 'REMOVE'],
+      ...STREAM_DEFAULTS,
+    },
+    schedules: [{ name: 'reevaluate-placements', rateMinutes: 1, description: 'Re-evaluate every placement: migration to better clusters, failover' }],
+    timeoutSeconds: 60,
+    memorySizeMb: 512,
+    secrets: 'none',
   },
 ] as const satisfies readonly ReconcilerDefinition[];
 

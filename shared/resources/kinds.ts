@@ -55,6 +55,29 @@ export const placementCandidate = z.object({
   score: z.number().optional(),
   rejected: z.array(z.string()).optional(),
   metrics: z.record(z.string(), z.number()).optional(),
+  /** Metrics of a candidate that could not be read (metric name → why); they did not count in its score. */
+  missingMetrics: z.record(z.string(), z.string()).optional(),
+});
+
+/** What the deployer last saw of one manifest on the cluster (an entry of Application `status.manifests`). */
+export const manifestStatus = z.object({
+  apiVersion: z.string(),
+  kind: z.string(),
+  namespace: z.string().optional(),
+  name: z.string(),
+  applied: z.boolean(),
+  ready: z.boolean(),
+  message: z.string().optional(),
+});
+
+/**
+ * Objects the deployer had to leave on a cluster it could not reach when the application
+ * moved away (an entry of Application `status.orphans`); removal is retried while that
+ * cluster is ONLINE, and the entry goes once they are removed or the Cluster is gone.
+ */
+export const orphanedObjects = z.object({
+  cluster: z.string(),
+  objects: z.array(z.object({ apiVersion: z.string(), kind: z.string(), namespace: z.string().optional(), name: z.string() })),
 });
 
 export const applicationStatus = z.object({
@@ -66,7 +89,8 @@ export const applicationStatus = z.object({
   scheduledAt: z.string().optional(),
   runningOn: z.string().optional(),
   placement: z.array(placementCandidate).optional(),
-  manifests: z.array(z.record(z.string(), z.unknown())).optional(),
+  manifests: z.array(manifestStatus).optional(),
+  orphans: z.array(orphanedObjects).optional(),
   conditions: z.array(condition).optional(),
   lastAppliedGeneration: z.number().int().optional(),
   observedGeneration: z.number().int().optional(),
@@ -193,6 +217,8 @@ export type Application = Resource<'Application'>;
 export type Cluster = Resource<'Cluster'>;
 export type ApplicationStatus = z.infer<typeof applicationStatus>;
 export type ClusterStatus = z.infer<typeof clusterStatus>;
+export type ManifestStatus = z.infer<typeof manifestStatus>;
+export type OrphanedObjects = z.infer<typeof orphanedObjects>;
 
 /** The key a reconciler is given: which object changed, never what changed. */
 export interface ResourceKey {

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { App, Aspects, Duration } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Aspects, Duration, type Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadShoalConfig } from '../../infra/config.ts';
 import { ShoalStack } from '../../infra/shoal-stack.ts';
 import { RECONCILERS, streamFilterPattern, type ReconcilerDefinition } from '../../shared/reconcilers/triggers.ts';
 
@@ -43,7 +46,14 @@ interface Policy {
 interface Method {
   HttpMethod: string;
   AuthorizationType: string;
+  AuthorizerId?: Ref;
   Integration: { Type: string };
+}
+/** One metric of a dashboard widget: namespace, name, dimension name/value pairs, then options. */
+type DashboardMetric = (string | Record<string, unknown>)[];
+interface DashboardWidget {
+  type: string;
+  properties: { title?: string; metrics?: DashboardMetric[] };
 }
 
 const ENV = { account: '123456789012', region: 'eu-central-1' };
@@ -81,6 +91,38 @@ function mappingsOf(template: Template, functionId: string): EventSourceMapping[
   return resources<EventSourceMapping>(template, 'AWS::Lambda::EventSourceMapping', {
     Properties: { FunctionName: { Ref: functionId } },
   }).map(([, mapping]) => mapping);
+}
+
+/**
+ * The dashboard's widgets, its `Fn::Join` body flattened to JSON with every reference written
+ * `{{LogicalId}}` or `{{LogicalId.Attribute}}`.
+ */
+function dashboardWidgets(template: Template): DashboardWidget[] {
+  const [, dashboard] = resources<{ DashboardBody: { 'Fn::Join': [string, (string | Ref | GetAtt)[]] } }>(template, 'AWS::CloudWatch::Dashboard')[0]!;
+  const body = dashboard.DashboardBody['Fn::Join'][1]
+    .map((part) => (typeof part === 'string' ? part : 'Ref' in part ? `{{${part.Ref}}}` : `{{${part['Fn::GetAtt'].join('.')}}}`))
+    .join('');
+  return (JSON.parse(body) as { widgets: DashboardWidget[] }).widgets;
+}
+
+/** `namespace/metric/dimension value` of every metric on the dashboard. */
+function dashboardMetrics(template: Template): string[] {
+  return dashboardWidgets(template)
+    .flatMap((widget) => widget.properties.metrics ?? [])
+    .map((metric) => metric.filter((part): part is string => typeof part === 'string'))
+    .map(([namespace, name, , value]) => `${namespace}/${name}/${value}`);
+}
+
+/**
+ * cdk-nag's AwsSolutions warnings and errors on a stack. Reads the synthesis `Template.fromStack`
+ * already ran (`Annotations.fromStack` would synthesise the whole app again).
+ */
+function nagFindings(stack: Stack): string[] {
+  return (stack.node.root as App)
+    .synth()
+    .getStackArtifact(stack.artifactId)
+    .messages.filter((message) => message.level !== 'info' && /AwsSolutions-/.test(String(message.entry.data)))
+    .map((message) => `${message.id}: ${String(message.entry.data)}`);
 }
 
 function queue(template: Template, id: string): Queue {
@@ -126,19 +168,46 @@ const extra: ReconcilerDefinition = {
   secrets: 'read',
 };
 
+const IMPORTED_POOL_ARN = `arn:aws:cognito-idp:${ENV.region}:${ENV.account}:userpool/${ENV.region}_Imported1`;
+/** Context as `cdk -c` passes it (strings), for the configured variant. */
+const CONFIGURED_CONTEXT = {
+  'shoal:authorizer': 'cognito',
+  'shoal:cognitoUserPool': 'create',
+  'shoal:stageName': 'prod',
+  'shoal:logRetentionDays': '90',
+  'shoal:tableRemoval': 'destroy',
+  'shoal:iteratorAgeAlarmSeconds': '600',
+  'shoal:apiRateLimit': '20',
+  'shoal:scheduleRates': '{"extra-resync": 30}',
+  'shoal:rate:probe-clusters': '2',
+};
+
 let stack: ShoalStack;
 let template: Template;
 let extendedTemplate: Template;
+let configuredStack: ShoalStack;
+let configuredTemplate: Template;
+let importedPoolTemplate: Template;
 
 beforeAll(() => {
-  // Prepare: one app for the whole file — esbuild bundles each handler once per app.
-  const app = new App({ context: cdkJsonContext() });
+  // Prepare: every app writes to one output directory, so that esbuild bundles each handler
+  // once for the whole file (staged assets are cached per output directory).
+  const outdir = mkdtempSync(join(tmpdir(), 'shoal-infra-test-'));
+  const app = new App({ outdir, context: cdkJsonContext() });
   stack = new ShoalStack(app, 'Shoal', { env: ENV });
   const extendedStack = new ShoalStack(app, 'ShoalExtended', { env: ENV, reconcilers: [...definitions, extra] });
-  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  const importedPoolStack = new ShoalStack(app, 'ShoalImportedPool', {
+    env: ENV,
+    config: { ...loadShoalConfig(app), authorizer: 'cognito', cognitoUserPool: IMPORTED_POOL_ARN },
+  });
+  const configuredApp = new App({ outdir, context: { ...cdkJsonContext(), ...CONFIGURED_CONTEXT } });
+  configuredStack = new ShoalStack(configuredApp, 'ShoalConfigured', { env: ENV, reconcilers: [...definitions, extra] });
+  for (const scope of [app, configuredApp]) Aspects.of(scope).add(new AwsSolutionsChecks({ verbose: true }));
   // Act: a cdk-nag error would already fail here (synthesis reports it as ValidationFailed).
   template = Template.fromStack(stack);
   extendedTemplate = Template.fromStack(extendedStack);
+  importedPoolTemplate = Template.fromStack(importedPoolStack);
+  configuredTemplate = Template.fromStack(configuredStack);
 }, 300_000);
 
 describe('ShoalStack', () => {
@@ -212,6 +281,7 @@ describe('ShoalStack', () => {
         StartingPosition: trigger.startingPosition,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
+      expect((mapping as { MaximumRecordAgeInSeconds?: number }).MaximumRecordAgeInSeconds).toBe(trigger.maximumRecordAgeSeconds);
       expectEncryptedTlsOnlyQueue(template, mapping.DestinationConfig!.OnFailure.Destination['Fn::GetAtt'][0]);
     },
   );
@@ -283,6 +353,46 @@ describe('ShoalStack', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
+  it.each(definitions.filter((definition) => definition.stream).map((definition) => [definition.name] as const))(
+    'alarms when %s falls five minutes behind the stream (IteratorAge)',
+    (name) => {
+      // Prepare
+      const [functionId] = functionOf(template, `shoal-${name}`);
+      // Act
+      const alarms = resources<Alarm & { Statistic: string }>(template, 'AWS::CloudWatch::Alarm', {
+        Properties: { MetricName: 'IteratorAge', Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }] },
+      });
+      // Assess
+      expect(alarms).toHaveLength(1);
+      expect(alarms[0]![1]).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Maximum', Threshold: 300_000, ComparisonOperator: 'GreaterThanThreshold' });
+    },
+  );
+
+  it('shows every reconciler, every dead-letter queue and the API on one dashboard', () => {
+    // Prepare
+    const requeueIds = resources<LambdaFunction>(template, 'AWS::Lambda::Function')
+      .map(([, fn]) => fn.Environment.Variables.SHOAL_REQUEUE_QUEUE_URL as Ref | undefined)
+      .flatMap((ref) => (ref ? [ref.Ref] : []));
+    const deadLetterIds = resources<Queue>(template, 'AWS::SQS::Queue')
+      .map(([id]) => id)
+      .filter((id) => !requeueIds.includes(id));
+    const apiId = onlyId(template, 'AWS::ApiGateway::RestApi');
+    const apiName = (resources<{ Name: string }>(template, 'AWS::ApiGateway::RestApi')[0]![1]).Name;
+    // Act
+    const metrics = dashboardMetrics(template);
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Shoal' });
+    for (const definition of definitions) {
+      const [functionId] = functionOf(template, `shoal-${definition.name}`);
+      const perFunction = ['Invocations', 'Errors', 'Duration', ...(definition.stream ? ['IteratorAge'] : [])];
+      for (const name of perFunction) expect(metrics, `${definition.name} ${name}`).toContain(`AWS/Lambda/${name}/{{${functionId}}}`);
+    }
+    expect(deadLetterIds.length).toBeGreaterThan(definitions.length);
+    for (const id of deadLetterIds) expect(metrics).toContain(`AWS/SQS/ApproximateNumberOfMessagesVisible/{{${id}.QueueName}}`);
+    for (const name of ['Count', '4XXError', '5XXError', 'Latency']) expect(metrics).toContain(`AWS/ApiGateway/${name}/${apiName}`);
+    expect(apiId).toBeTruthy();
+  });
+
   it('scopes Secrets Manager access to the stack prefix, read-only where the definition says read', () => {
     // Prepare
     const expected = [...definitions.map((definition) => definition.secrets), 'readwrite' /* the API */]
@@ -323,11 +433,8 @@ describe('ShoalStack', () => {
   });
 
   it('passes the AWS Solutions checks: every cdk-nag finding is fixed or acknowledged with a reason', () => {
-    // Act
-    const annotations = Annotations.fromStack(stack);
     // Assess
-    expect(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
-    expect(annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+    expect(nagFindings(stack)).toEqual([]);
   });
 });
 
@@ -346,5 +453,90 @@ describe('ShoalStack with another reconciler', () => {
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })],
     });
     expect(secretStatements(extendedTemplate)).toContainEqual({ actions: SECRET_READ, resource: secretsArn('ShoalExtended') });
+  });
+});
+
+describe('ShoalStack configured through shoal:* context', () => {
+  it('authorises API callers with a Cognito user pool it creates: MFA required, no self sign-up', () => {
+    // Prepare
+    const poolId = onlyId(configuredTemplate, 'AWS::Cognito::UserPool');
+    const authorizerId = onlyId(configuredTemplate, 'AWS::ApiGateway::Authorizer');
+    const methods = resources<Method>(configuredTemplate, 'AWS::ApiGateway::Method').map(([, method]) => method);
+    // Assess
+    configuredTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'COGNITO_USER_POOLS',
+      IdentitySource: 'method.request.header.Authorization',
+      ProviderARNs: [{ 'Fn::GetAtt': [poolId, 'Arn'] }],
+    });
+    expect(methods).toHaveLength(2);
+    for (const method of methods) expect(method).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: { Ref: authorizerId } });
+    configuredTemplate.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        MfaConfiguration: 'ON',
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        DeletionProtection: 'ACTIVE',
+        Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
+      }),
+    });
+    configuredTemplate.hasResourceProperties('AWS::Cognito::UserPoolClient', { UserPoolId: { Ref: poolId }, GenerateSecret: false });
+    expect(Object.keys(configuredTemplate.findOutputs('*'))).toEqual(expect.arrayContaining(['ApiUrl', 'UserPoolId', 'UserPoolClientId']));
+  });
+
+  it('takes the stage name, API throttling, log retention and table removal from context', () => {
+    // Prepare
+    const retentions = resources<{ RetentionInDays?: number }>(configuredTemplate, 'AWS::Logs::LogGroup').map(([, group]) => group.RetentionInDays);
+    // Assess
+    configuredTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 100 })],
+    });
+    expect(retentions.length).toBeGreaterThan(definitions.length + 1);
+    expect(new Set(retentions)).toEqual(new Set([90]));
+    configuredTemplate.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+    });
+  });
+
+  it('runs schedules at the rates context overrides, and every other schedule at its triggers.ts rate', () => {
+    // Prepare
+    const rules = resources<{ Name: string; ScheduleExpression: string }>(configuredTemplate, 'AWS::Events::Rule');
+    const rates = Object.fromEntries(rules.map(([, rule]) => [rule.Name, rule.ScheduleExpression]));
+    const expected = Object.fromEntries(
+      [...definitions, extra].flatMap((definition) =>
+        definition.schedules.map((schedule) => {
+          const minutes = { 'probe-clusters': 2, 'extra-resync': 30 }[schedule.name] ?? schedule.rateMinutes;
+          return [`ShoalConfigured-${schedule.name}`, events.Schedule.rate(Duration.minutes(minutes)).expressionString];
+        }),
+      ),
+    );
+    // Assess
+    expect(rates).toEqual(expected);
+    expect(rates['ShoalConfigured-probe-clusters']).toBe('rate(2 minutes)');
+  });
+
+  it('alarms on iterator age at the threshold context gives', () => {
+    // Act
+    const thresholds = resources<Alarm>(configuredTemplate, 'AWS::CloudWatch::Alarm', { Properties: { MetricName: 'IteratorAge' } }).map(
+      ([, alarm]) => alarm.Threshold,
+    );
+    // Assess
+    expect(thresholds).toHaveLength([...definitions, extra].filter((definition) => definition.stream).length);
+    expect(new Set(thresholds)).toEqual(new Set([600_000]));
+  });
+
+  it('passes the AWS Solutions checks with the Cognito user pool too', () => {
+    // Assess
+    expect(nagFindings(configuredStack)).toEqual([]);
+  });
+});
+
+describe('ShoalStack with an existing Cognito user pool', () => {
+  it('authorises API callers with that pool and creates none', () => {
+    // Assess
+    importedPoolTemplate.resourceCountIs('AWS::Cognito::UserPool', 0);
+    importedPoolTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS', ProviderARNs: [IMPORTED_POOL_ARN] });
+    expect(Object.keys(importedPoolTemplate.findOutputs('*'))).not.toContain('UserPoolClientId');
   });
 });

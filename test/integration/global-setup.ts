@@ -6,6 +6,8 @@ import type { TestProject } from 'vitest/node';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Handlers log JSON per request; keep test output to warnings and errors.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // Migration tests wait out the placement stable period; 300 s outside tests.
+  process.env.SHOAL_PLACEMENT_STABLE_SECONDS ??= '8';
   const { startControlPlane } = await import('../../shared/local/control-plane.ts');
   const controlPlane = await startControlPlane({ port: 0, inMemory: true, scheduleIntervalSeconds: 5 });
   project.provide('shoalServer', controlPlane.url);

@@ -130,6 +130,37 @@ describe('StreamPoller reproduces the Lambda event source mapping on real Dynamo
     expect(deadLetters[0]).toMatchObject({ reconciler: 'test-reconciler', attempts: 3, keys: { sk: { S: 'default/poison' } } });
   });
 
+  it('sends records older than maximumRecordAgeSeconds to the dead-letter file undelivered', async () => {
+    // Prepare: DynamoDB Local dates records to the minute, so the poller's clock runs ahead instead of waiting
+    let clockAheadMs = 180_000;
+    await store.create(clusterInput('stale'));
+    const delivered: string[] = [];
+    poller = new StreamPoller({
+      client: streams(),
+      streamArn,
+      region: 'us-east-1',
+      definition: definition({ maximumRecordAgeSeconds: 60 }),
+      invoke: async (event) => {
+        delivered.push(...(names(event) as string[]));
+      },
+      logger,
+      deadLetterFile: join(dir, 'dlq.jsonl'),
+      pollIntervalMs: 50,
+      now: () => Date.now() + clockAheadMs,
+    });
+    await poller.start();
+    await expect.poll(() => readFile(join(dir, 'dlq.jsonl'), 'utf8').catch(() => ''), { timeout: 20_000 }).toContain('default/stale');
+    // Act
+    clockAheadMs = 0;
+    await store.create(clusterInput('fresh'));
+    // Assess
+    await expect.poll(() => delivered, { timeout: 20_000 }).toEqual(['default/fresh']);
+    const deadLetters = (await readFile(join(dir, 'dlq.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(deadLetters).toEqual([
+      expect.objectContaining({ attempts: 0, reason: 'older than maximumRecordAgeSeconds', keys: expect.objectContaining({ sk: { S: 'default/stale' } }) }),
+    ]);
+  });
+
   it('bisects a batch whose invocation fails as a whole, isolating the bad record', async () => {
     // Prepare: written before the poller starts, so they arrive as one batch
     for (const name of ['a', 'b', 'poison', 'c']) await store.create(clusterInput(name));

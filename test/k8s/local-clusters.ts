@@ -99,6 +99,19 @@ export async function stopClusters(names?: string[], log: Log = stderrLog): Prom
   });
 }
 
+/**
+ * Kills one component of a running cluster (SIGKILL, as a crash would), e.g. its
+ * kube-apiserver for a failover test. The cluster then reads as broken: `ensureClusters`
+ * restarts it, `stopClusters` ends the rest.
+ */
+export async function stopComponent(name: string, component: Component): Promise<void> {
+  const pid = readPidFiles(join(clustersDir, name))[component];
+  if (pid === undefined || !isOurProcess(pid)) return;
+  signal(pid, 'SIGKILL');
+  const deadline = Date.now() + 10_000;
+  while (isOurProcess(pid) && Date.now() < deadline) await sleep(50);
+}
+
 export type ClusterHealth =
   | { state: 'absent' }
   | { state: 'running'; record: ClusterRecord }

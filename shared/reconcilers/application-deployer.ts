@@ -1,0 +1,192 @@
+import { isDeepStrictEqual } from 'node:util';
+import { ClusterObjects } from '../deploy/cluster-objects.ts';
+import { statusAfterApply, withConditions, type DeployerStatus } from '../deploy/deployment-status.ts';
+import type { Manifest } from '../deploy/manifests.ts';
+import { orphanAction, orphanManifests, withCleanupCondition, withOrphans } from '../deploy/orphans.ts';
+import { applyManifests, deployedObjects, objectsDroppedFromSpec, removeObjects } from '../deploy/rollout.ts';
+import { loadKubeconfig } from '../kube/kubeconfig.ts';
+import type { ApplicationStatus, ClusterStatus, OrphanedObjects, ResourceKey } from '../resources/kinds.ts';
+import type { StoredResource } from '../store/resource-store.ts';
+import type { ReconcileContext, ReconcileResult, Reconciler } from './contract.ts';
+
+/** Holds an Application until its objects have been removed from the clusters. */
+export const DEPLOYER_FINALIZER = 'shoal.io/application-deployer';
+/** How soon a binding to a cluster Shoal cannot reach is looked at again. */
+export const UNAVAILABLE_CLUSTER_RECHECK_SECONDS = 30;
+
+/** `gone`: the Cluster object does not exist (any more). */
+type Connection = { objects: ClusterObjects } | { unavailable: string; gone?: boolean };
+
+/**
+ * Clusters and Applications bind within one namespace. With `reachableOnly`, a cluster
+ * the probe reports OFFLINE counts as unavailable instead of failing (and blocking the
+ * stream) on every attempt.
+ */
+async function connect(ctx: ReconcileContext, namespace: string, name: string, reachableOnly = false): Promise<Connection> {
+  const cluster = await ctx.store.get({ kind: 'Cluster', namespace, name });
+  const what = `Cluster "${namespace}/${name}"`;
+  if (!cluster) return { unavailable: `${what} does not exist`, gone: true };
+  if (cluster.metadata.deletionTimestamp) return { unavailable: `${what} is being deleted` };
+  const state = (cluster.status as ClusterStatus | undefined)?.state;
+  if (reachableOnly && state === 'OFFLINE') return { unavailable: `${what} is OFFLINE` };
+  const spec = cluster.spec as { kubeconfigSecret?: string; context?: string };
+  if (!spec.kubeconfigSecret) return { unavailable: `${what} has no kubeconfig registered` };
+  const kubeconfig = await ctx.secrets.get(spec.kubeconfigSecret);
+  if (kubeconfig === undefined) return { unavailable: `the kubeconfig secret of ${what} is missing: register the cluster again` };
+  try {
+    return { objects: new ClusterObjects(loadKubeconfig(kubeconfig, spec.context)) };
+  } catch (error) {
+    return { unavailable: `${what}: ${(error as Error).message}` };
+  }
+}
+
+const sameJson = (a: unknown, b: unknown) => isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
+
+/**
+ * Read-modify-write of the deployer's part of the status, conditional on the version
+ * read. Nothing is written when nothing changed: every write comes back as a stream
+ * event, and this is what ends that loop.
+ */
+async function writeStatus(ctx: ReconcileContext, app: StoredResource, mine: DeployerStatus): Promise<StoredResource> {
+  const next = { ...(app.status as ApplicationStatus | undefined), ...mine };
+  if (sameJson(next, app.status)) return app;
+  const key = { kind: app.kind, namespace: app.metadata.namespace, name: app.metadata.name };
+  if (next.state !== (app.status as ApplicationStatus | undefined)?.state) ctx.logger.info('application state', { key, state: next.state, reason: next.reason });
+  return ctx.store.updateStatus(key, next, app.metadata.resourceVersion);
+}
+
+function withoutFinalizer(app: StoredResource): StoredResource {
+  return { ...app, metadata: { ...app.metadata, finalizers: (app.metadata.finalizers ?? []).filter((f) => f !== DEPLOYER_FINALIZER) } };
+}
+
+/** Removes the application's objects from every cluster that may hold them, then lets the Application go. */
+async function finalize(ctx: ReconcileContext, app: StoredResource): Promise<ReconcileResult> {
+  if (!(app.metadata.finalizers ?? []).includes(DEPLOYER_FINALIZER)) return {};
+  const status = (app.status ?? {}) as ApplicationStatus;
+  const current = await writeStatus(ctx, app, { state: 'DELETING', reason: undefined });
+  const manifests = deployedObjects((app.spec as { manifests: Manifest[] }).manifests, status.manifests);
+  const bound = new Set([status.runningOn, status.scheduledTo].filter((c): c is string => Boolean(c)));
+  const targets = new Map<string, Manifest[]>([...bound].map((name) => [name, manifests]));
+  for (const entry of status.orphans ?? []) targets.set(entry.cluster, [...(targets.get(entry.cluster) ?? []), ...orphanManifests(entry)]);
+  for (const [name, objects] of targets) {
+    const connection = await connect(ctx, app.metadata.namespace, name, true);
+    if ('unavailable' in connection) {
+      // A cluster that is gone, or dead (OFFLINE), cannot hold the Application forever.
+      ctx.logger.warn('cannot remove the application from a cluster; releasing it anyway', { app: app.metadata.name, cluster: name, reason: connection.unavailable });
+      continue;
+    }
+    try {
+      await removeObjects(connection.objects, objects);
+    } catch (error) {
+      // The live copy is retried; objects already orphaned on a cluster that fails now are given up.
+      if (bound.has(name)) throw error;
+      ctx.logger.warn('cannot remove objects left behind on a cluster; releasing the application anyway', { app: app.metadata.name, cluster: name, error: (error as Error).message });
+    }
+  }
+  await ctx.store.update(withoutFinalizer(current));
+  ctx.logger.info('removed deleted application from its clusters', { namespace: app.metadata.namespace, name: app.metadata.name });
+  return {};
+}
+
+/**
+ * Removes the copy left on the cluster an application moved away from. When that cluster
+ * cannot be reached (OFFLINE, being deleted, no kubeconfig, the removal fails), the move
+ * completes anyway and the objects are returned to be recorded in `status.orphans`;
+ * a Cluster that no longer exists has nothing left to record.
+ */
+async function removeOldCopy(ctx: ReconcileContext, key: ResourceKey, cluster: string, objects: Manifest[]): Promise<Manifest[]> {
+  const previous = await connect(ctx, key.namespace, cluster, true);
+  if ('unavailable' in previous) {
+    ctx.logger.warn('cannot remove the old copy after migrating', { key, cluster, reason: previous.unavailable });
+    return previous.gone ? [] : objects;
+  }
+  try {
+    await removeObjects(previous.objects, objects);
+    return [];
+  } catch (error) {
+    ctx.logger.warn('cannot remove the old copy after migrating; recording it as orphaned', { key, cluster, error: (error as Error).message });
+    return objects;
+  }
+}
+
+/**
+ * Tries again to remove what earlier moves left behind, on clusters the probe reports
+ * ONLINE; returns the entries still left. Failures are logged and kept for the next resync.
+ */
+async function cleanUpOrphans(ctx: ReconcileContext, key: ResourceKey, orphans: readonly OrphanedObjects[], target: string): Promise<OrphanedObjects[]> {
+  const left: OrphanedObjects[] = [];
+  for (const entry of orphans) {
+    const cluster = await ctx.store.get({ kind: 'Cluster', namespace: key.namespace, name: entry.cluster });
+    const view = cluster && { deleting: Boolean(cluster.metadata.deletionTimestamp), state: (cluster.status as ClusterStatus | undefined)?.state };
+    const action = orphanAction(view, entry.cluster === target);
+    if (action === 'drop') {
+      ctx.logger.info('forgetting objects left behind', { key, cluster: entry.cluster, reason: view ? 'deployed there again' : 'the cluster is gone' });
+      continue;
+    }
+    if (action === 'remove') {
+      const connection = await connect(ctx, key.namespace, entry.cluster, true);
+      if (!('unavailable' in connection)) {
+        try {
+          await removeObjects(connection.objects, orphanManifests(entry));
+          ctx.logger.info('removed objects left behind', { key, cluster: entry.cluster });
+          continue;
+        } catch (error) {
+          ctx.logger.warn('cannot remove objects left behind yet', { key, cluster: entry.cluster, error: (error as Error).message });
+        }
+      }
+    }
+    left.push(entry);
+  }
+  return left;
+}
+
+/**
+ * Deploys each Application to the cluster the scheduler bound it to (`status.scheduledTo`)
+ * and keeps it there: server-side apply of every manifest on every reconcile (a no-op for
+ * the cluster when nothing drifted), readiness from the live objects, migration when the
+ * binding moves, removal from the clusters on deletion.
+ */
+export const applicationDeployer: Reconciler = {
+  name: 'application-deployer',
+
+  async reconcile(ctx: ReconcileContext, key: ResourceKey): Promise<ReconcileResult> {
+    let app = await ctx.store.get(key);
+    if (!app) return {};
+    if (app.metadata.deletionTimestamp) return finalize(ctx, app);
+    const cluster = (app.status as ApplicationStatus | undefined)?.scheduledTo;
+    if (!cluster) return {};
+    // Only from here on can objects exist on a cluster, so only from here on is there anything to clean up.
+    if (!(app.metadata.finalizers ?? []).includes(DEPLOYER_FINALIZER)) {
+      const added = await ctx.store.update({ ...app, metadata: { ...app.metadata, finalizers: [...(app.metadata.finalizers ?? []), DEPLOYER_FINALIZER] } });
+      if (added.removed) return {};
+      app = added.resource;
+    }
+
+    const status = (app.status ?? {}) as ApplicationStatus;
+    const connection = await connect(ctx, key.namespace, cluster, true);
+    if ('unavailable' in connection) {
+      // Choosing another cluster is the scheduler's decision; say why nothing happens and look again.
+      const conditions = withConditions(status.conditions, [{ type: 'Deployed', status: 'False', reason: 'ClusterUnavailable', message: connection.unavailable }], ctx.now());
+      await writeStatus(ctx, app, { conditions });
+      return { requeueAfterSeconds: UNAVAILABLE_CLUSTER_RECHECK_SECONDS };
+    }
+
+    const manifests = (app.spec as { manifests: Manifest[] }).manifests;
+    const outcomes = await applyManifests(connection.objects, manifests);
+    const { status: mine, requeueAfterSeconds } = statusAfterApply(status, cluster, app.metadata.generation, outcomes, ctx.now());
+    const recorded = status.manifests ?? [];
+
+    if (mine.lastAppliedGeneration === app.metadata.generation && status.runningOn === cluster && status.lastAppliedGeneration !== app.metadata.generation) {
+      await removeObjects(connection.objects, objectsDroppedFromSpec(recorded, outcomes));
+    }
+    let orphans = status.orphans?.length ? await cleanUpOrphans(ctx, key, status.orphans, cluster) : [];
+    if (status.runningOn && status.runningOn !== cluster && mine.runningOn === cluster) {
+      // Available on the new cluster: only now does the old copy go, or is recorded as left behind.
+      const left = await removeOldCopy(ctx, key, status.runningOn, deployedObjects(manifests, recorded));
+      if (left.length) orphans = withOrphans(orphans, status.runningOn, left);
+    }
+    const conditions = withCleanupCondition(mine.conditions, orphans, ctx.now());
+    await writeStatus(ctx, app, { ...mine, conditions, orphans: orphans.length ? orphans : undefined });
+    return requeueAfterSeconds === undefined ? {} : { requeueAfterSeconds };
+  },
+};
