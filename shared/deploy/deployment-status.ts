@@ -12,6 +12,9 @@ export interface ManifestOutcome {
   ref: ObjectRef;
   outcome: 'ready' | 'unready' | 'rejected' | 'waiting';
   message?: string;
+  /** The live object as it was before this apply (read only when asked for), and as the apply returned it. */
+  before?: unknown;
+  live?: unknown;
 }
 
 /** The part of an Application's status the deployer owns (see the scheduler/deployer contract). */

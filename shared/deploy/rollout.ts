@@ -34,7 +34,7 @@ async function waitUntilEstablished(objects: ClusterObjects, crd: Manifest, live
  * order. A refused manifest does not stop the others, so the status shows every problem
  * at once. Transient failures (unreachable, 5xx) are thrown.
  */
-export async function applyManifests(objects: ClusterObjects, manifests: readonly Manifest[]): Promise<ManifestOutcome[]> {
+export async function applyManifests(objects: ClusterObjects, manifests: readonly Manifest[], readFirst = false): Promise<ManifestOutcome[]> {
   const ownKinds = kindsDefinedBy(manifests);
   const outcomes = new Map<Manifest, ManifestOutcome>();
   let crdsPending = false;
@@ -44,6 +44,8 @@ export async function applyManifests(objects: ClusterObjects, manifests: readonl
       outcomes.set(manifest, { ref: refOf(manifest), outcome: 'waiting', message: 'waiting for its CustomResourceDefinition to be Established' });
       continue;
     }
+    // With `readFirst`, the object as it was before this apply, for drift (the apply itself restores it).
+    const before = readFirst && manifests.includes(manifest) ? await objects.read(manifest) : undefined;
     const applied = await objects.apply(manifest);
     if (applied.result === 'applied') {
       let readiness = workloadReadiness(manifest.kind, applied.live);
@@ -51,7 +53,7 @@ export async function applyManifests(objects: ClusterObjects, manifests: readonl
         crdsPending = true;
         readiness = { ready: false, message: 'not Established yet' };
       }
-      outcomes.set(manifest, { ref: applied.ref, outcome: readiness.ready ? 'ready' : 'unready', message: readiness.message });
+      outcomes.set(manifest, { ref: applied.ref, outcome: readiness.ready ? 'ready' : 'unready', message: readiness.message, before, live: applied.live });
     } else if (applied.result === 'unknown-kind' && instance) {
       // Discovery can lag a freshly Established CRD by a moment.
       outcomes.set(manifest, { ref: applied.ref, outcome: 'waiting', message: applied.message });

@@ -181,6 +181,15 @@ export class StreamPoller {
     try {
       result = await this.options.client.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 1000 }));
     } catch (error) {
+      // An expired iterator is simply renewed from the checkpoint. One that points behind
+      // the trim horizon (DynamoDB Local reports this now and then under load) is renewed
+      // from the oldest record still there, as Lambda does.
+      if (error instanceof TrimmedDataAccessException) {
+        this.options.logger.warn('shard iterator behind the trim horizon; reading from the oldest record', { reconciler: this.options.definition.name });
+        delete this.checkpoints[state.shard.ShardId ?? ''];
+        state.iterator = undefined;
+        return false;
+      }
       if (!(error instanceof ExpiredIteratorException)) throw error;
       state.iterator = undefined;
       return true;
@@ -223,7 +232,13 @@ export class StreamPoller {
           await this.deliver(pending.slice(half));
           return;
         }
-        this.options.logger.warn('reconciler invocation failed', { reconciler: this.options.definition.name, error: error as Error });
+        // Powertools throws FullBatchFailureError when every record failed; the runtime has
+        // already logged each record's own error, so only other failures are news here.
+        if ((error as Error).name === 'FullBatchFailureError') {
+          this.options.logger.info('every record of the batch failed; retrying', { reconciler: this.options.definition.name });
+        } else {
+          this.options.logger.warn('reconciler invocation failed', { reconciler: this.options.definition.name, error: error as Error });
+        }
         failedFrom = 0;
       }
       pending = pending.slice(failedFrom);

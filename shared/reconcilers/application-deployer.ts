@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ClusterObjects } from '../deploy/cluster-objects.ts';
 import { statusAfterApply, withConditions, type DeployerStatus } from '../deploy/deployment-status.ts';
-import type { Manifest } from '../deploy/manifests.ts';
+import { describeRef, type Manifest, refId } from '../deploy/manifests.ts';
+import { driftCondition, type ObserverEntry, withObservations } from '../deploy/observer.ts';
 import { orphanAction, orphanManifests, withCleanupCondition, withOrphans } from '../deploy/orphans.ts';
 import { applyManifests, deployedObjects, objectsDroppedFromSpec, removeObjects } from '../deploy/rollout.ts';
 import { loadKubeconfig } from '../kube/kubeconfig.ts';
@@ -171,10 +172,19 @@ export const applicationDeployer: Reconciler = {
       return { requeueAfterSeconds: UNAVAILABLE_CLUSTER_RECHECK_SECONDS };
     }
 
-    const manifests = (app.spec as { manifests: Manifest[] }).manifests;
-    const outcomes = await applyManifests(connection.objects, manifests);
-    const { status: mine, requeueAfterSeconds } = statusAfterApply(status, cluster, app.metadata.generation, outcomes, ctx.now());
+    const { manifests, observerSchema } = app.spec as { manifests: Manifest[]; observerSchema?: ObserverEntry[] };
+    // Drift only means something where this generation is already running: read before re-applying it.
+    const sameGeneration = status.lastAppliedGeneration === app.metadata.generation && status.runningOn === cluster;
+    const outcomes = await applyManifests(connection.objects, manifests, sameGeneration);
+    const { status: applied, requeueAfterSeconds } = statusAfterApply(status, cluster, app.metadata.generation, outcomes, ctx.now());
     const recorded = status.manifests ?? [];
+    const observedManifests = withObservations(applied.manifests ?? [], manifests, outcomes, recorded, observerSchema, sameGeneration);
+    const drift = driftCondition(observedManifests, applied.conditions, cluster);
+    const mine = { ...applied, manifests: observedManifests, conditions: drift ? withConditions(applied.conditions, [drift], ctx.now()) : applied.conditions };
+    for (const entry of observedManifests) {
+      const before = recorded.find((r) => refId(r) === refId(entry));
+      if (entry.drift && !isDeepStrictEqual(entry.drift, before?.drift)) ctx.logger.info('restored drifted fields', { key, cluster, object: describeRef(entry), drift: entry.drift });
+    }
 
     if (mine.lastAppliedGeneration === app.metadata.generation && status.runningOn === cluster && status.lastAppliedGeneration !== app.metadata.generation) {
       await removeObjects(connection.objects, objectsDroppedFromSpec(recorded, outcomes));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { condition, GROUP_VERSION, objectMeta } from './meta.ts';
 import { parseSelector } from './selector.ts';
 import { parseMetricConstraint } from './metric-constraint.ts';
+import { identifies, invalidLeaf } from '../deploy/observer.ts';
 
 /** Adds a zod issue for every entry the parser rejects, naming the entry. */
 function parsedBy(parse: (text: string) => unknown) {
@@ -46,8 +47,35 @@ export const applicationSpec = z.object({
       migration: z.boolean().default(true),
     })
     .default({ cluster: { labels: [], customResources: [], metrics: [] }, migration: true }),
-  /** Which live fields of each deployed object Shoal watches for drift (Krake's observer schema). */
+  /**
+   * Which live fields of each deployed object Shoal watches for drift (Krake's observer
+   * schema): partial objects naming a manifest, `null` leaves for the watched fields.
+   */
   observerSchema: z.array(z.record(z.string(), z.unknown())).optional(),
+}).superRefine((spec, ctx) => {
+  spec.observerSchema?.forEach((entry, index) => {
+    const path = ['observerSchema', index];
+    const meta = entry.metadata as { name?: unknown; namespace?: unknown } | undefined;
+    if (typeof entry.apiVersion !== 'string' || typeof entry.kind !== 'string' || typeof meta?.name !== 'string') {
+      ctx.addIssue({ code: 'custom', message: 'must name a manifest by apiVersion, kind and metadata.name', path });
+      return;
+    }
+    if (meta.namespace !== undefined && typeof meta.namespace !== 'string') {
+      ctx.addIssue({ code: 'custom', message: 'metadata.namespace must be a string', path });
+      return;
+    }
+    const name = `${entry.kind} ${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${meta.name}`;
+    if (!Array.isArray(spec.manifests) || !spec.manifests.some((manifest) => identifies(entry, manifest))) {
+      ctx.addIssue({ code: 'custom', message: `names no manifest of this application (${entry.apiVersion} ${name})`, path });
+      return;
+    }
+    if (spec.observerSchema?.slice(0, index).some((earlier) => spec.manifests.some((m) => identifies(entry, m) && identifies(earlier, m)))) {
+      ctx.addIssue({ code: 'custom', message: `another entry already names ${name}`, path });
+      return;
+    }
+    const invalid = invalidLeaf(entry);
+    if (invalid) ctx.addIssue({ code: 'custom', message: invalid, path });
+  });
 });
 
 export const placementCandidate = z.object({
@@ -68,6 +96,10 @@ export const manifestStatus = z.object({
   applied: z.boolean(),
   ready: z.boolean(),
   message: z.string().optional(),
+  /** Watched fields found changed on the cluster (and restored) since this generation was applied. */
+  drift: z.array(z.string()).optional(),
+  /** Watched fields the manifest does not set, as read from the live object (path → value). */
+  observed: z.record(z.string(), z.unknown()).optional(),
 });
 
 /**

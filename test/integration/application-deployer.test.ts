@@ -269,6 +269,52 @@ describe('application-deployer against real kube-apiservers', () => {
       .poll(async () => ((await objectsOn('c1').read(settings)) as { data?: Record<string, string> }).data?.greeting, POLL)
       .toBe('hello');
   });
+
+  it('reports drift on the fields an observer schema watches and the live values it widens to', async () => {
+    // Prepare
+    const namespace = `deploy-${run()}`;
+    const target = `observe-${run()}`;
+    leftovers.push({ cluster: 'c1', namespace: target });
+    await registerClusters(namespace);
+    const web = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: target } };
+    const spec = (observerSchema: unknown[]) => ({ manifests: webManifests(target), constraints: { cluster: { labels: ['slot = c1'] } }, observerSchema });
+    const refused = await call('POST', collection(namespace, 'applications'), { metadata: { name: 'web' }, spec: spec([{ ...web, metadata: { name: 'api' }, spec: { replicas: null } }]) });
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(refused.body)).toContain('spec.observerSchema[0]');
+    const created = await call('POST', collection(namespace, 'applications'), {
+      metadata: { name: 'web' },
+      spec: spec([{ ...web, spec: { replicas: null }, status: { availableReplicas: null } }]),
+    });
+    expect(created.status).toBe(201);
+    const path = `${collection(namespace, 'applications')}/web`;
+    apps.push(path);
+    await bindTo(path, 'c1');
+    await expect.poll(async () => (await statusOf(path)).state, POLL).toBe('RUNNING');
+    const entryOf = async () => (await statusOf(path)).manifests?.find((entry: { kind: string }) => entry.kind === 'Deployment');
+    await expect.poll(entryOf, POLL).toMatchObject({ observed: { 'status.availableReplicas': 2 } });
+    expect((await entryOf()).drift).toBeUndefined();
+    // Act: another field manager takes over a watched field
+    await objectsOn('c1').patch({ ...web, spec: { replicas: 3 } }, undefined, undefined, 'intruder', true, PatchStrategy.ServerSideApply);
+    // Assess: listed as drift, restored, and the widened field read from the live object
+    await expect.poll(entryOf, POLL).toMatchObject({ drift: ['spec.replicas'], observed: { 'status.availableReplicas': 2 } });
+    await expect
+      .poll(async () => ((await objectsOn('c1').read(web)) as { spec?: { replicas?: number } }).spec?.replicas, POLL)
+      .toBe(2);
+    expect((await statusOf(path)).conditions).toContainEqual(
+      expect.objectContaining({ type: 'DriftCorrected', status: 'True', message: expect.stringContaining('spec.replicas') }),
+    );
+    // No write loop: once settled, resyncs leave the object as it is.
+    const versionOf = async () => (await call('GET', path)).body.metadata.resourceVersion as string;
+    let settled = await versionOf();
+    for (let changed = true, deadline = Date.now() + 30_000; changed && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      const now = await versionOf();
+      changed = now !== settled;
+      settled = now;
+    }
+    expect(await versionOf()).toBe(settled);
+    expect(await entryOf()).toMatchObject({ drift: ['spec.replicas'], observed: { 'status.availableReplicas': 2 } });
+  });
 });
 
 describe('application-deployer handler', () => {
