@@ -7,21 +7,32 @@ const { values } = parseArgs({
     'in-memory': { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
     port: { type: 'string' },
+    'schedule-seconds': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
-  console.log(`Usage: npm start [-- --in-memory] [--data-dir DIR] [--port N]
+  console.log(`Usage: npm start [-- --in-memory] [--data-dir DIR] [--port N] [--schedule-seconds N]
 
 Runs Shoal's control plane on this machine: DynamoDB Local (Java 17+), the REST API on
 http://127.0.0.1:8080, the reconcilers fed by the table's stream, and the schedules.
-Environment: PORT, SHOAL_DYNAMODB_ENDPOINT (use another DynamoDB), SHOAL_TABLE_NAME.`);
+--schedule-seconds runs every schedule (probes, placement re-evaluation, resync) at that
+interval instead of the rates in shared/reconcilers/triggers.ts (1 minute).
+Environment: PORT, SHOAL_DYNAMODB_ENDPOINT (use another DynamoDB), SHOAL_TABLE_NAME,
+SHOAL_PLACEMENT_STABLE_SECONDS (default 300).`);
   process.exit(0);
+}
+
+const scheduleSeconds = values['schedule-seconds'] === undefined ? undefined : Number(values['schedule-seconds']);
+if (scheduleSeconds !== undefined && !(Number.isInteger(scheduleSeconds) && scheduleSeconds > 0)) {
+  console.error(`--schedule-seconds must be a positive integer, got "${values['schedule-seconds']}"`);
+  process.exit(2);
 }
 
 try {
   const controlPlane = await startControlPlane({
+    scheduleIntervalSeconds: scheduleSeconds,
     port: Number(values.port ?? process.env.PORT ?? 8080),
     inMemory: values['in-memory'],
     dataDir: values['data-dir'],
