@@ -12,7 +12,21 @@ import { causesFrom, validationError } from './status.ts';
 /** Holds a Cluster in the table until its kubeconfig secret has been released. */
 export const KUBECONFIG_FINALIZER = 'shoal.io/kubeconfig-secret';
 
-const PATCH_RETRIES = 5;
+const CONFLICT_RETRIES = 5;
+
+/**
+ * Runs a read-modify-write again when another writer got in between — unless the client
+ * pinned a resourceVersion, in which case the 409 is exactly what it asked for.
+ */
+async function retryOnConflict<T>(pinned: boolean, attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof ConflictError) || pinned || tries >= CONFLICT_RETRIES) throw error;
+    }
+  }
+}
 
 /**
  * What the REST API does with resources, independent of HTTP: validation against the
@@ -44,31 +58,27 @@ export class ResourceService {
     }
   }
 
+  /** Full replace; without a resourceVersion in the body it is unconditional, as in Kubernetes. */
   async replace(key: ResourceKey, body: unknown): Promise<DeleteOutcome> {
     const input = this.validate(key.kind, key.namespace, key.name, body);
-    const current = await this.store.mustGet(key);
-    return this.write(input, current);
+    return retryOnConflict(input.metadata.resourceVersion !== undefined, async () => this.write(input, await this.store.mustGet(key)));
   }
 
   /** JSON merge patch of metadata and spec; retried on a concurrent write unless the patch pins a resourceVersion. */
   async patch(key: ResourceKey, patch: unknown): Promise<DeleteOutcome> {
     if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
     const pinned = isPlainObject(patch.metadata) && typeof patch.metadata.resourceVersion === 'string';
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(pinned, async () => {
       const current = await this.store.mustGet(key);
       const { status: _status, ...base } = current;
       const merged = applyMergePatch(base, patch) as Record<string, unknown>;
-      const input = this.validate(key.kind, key.namespace, key.name, merged);
-      try {
-        return await this.write(input, current);
-      } catch (error) {
-        if (!(error instanceof ConflictError) || pinned || attempt >= PATCH_RETRIES) throw error;
-      }
-    }
+      return this.write(this.validate(key.kind, key.namespace, key.name, merged), current);
+    });
   }
 
+  /** Without a resourceVersion precondition, a concurrent status write must not make a delete fail. */
   async delete(key: ResourceKey, resourceVersion?: string): Promise<DeleteOutcome> {
-    return this.store.delete(key, resourceVersion);
+    return retryOnConflict(resourceVersion !== undefined, () => this.store.delete(key, resourceVersion));
   }
 
   async replaceStatus(key: ResourceKey, body: unknown): Promise<StoredResource> {
@@ -76,21 +86,17 @@ export class ResourceService {
     const status = this.validateStatus(key, body.status);
     const metadata = isPlainObject(body.metadata) ? body.metadata : {};
     const version = typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
-    return this.store.updateStatus(key, status, version);
+    return retryOnConflict(version !== undefined, () => this.store.updateStatus(key, status, version));
   }
 
   async patchStatus(key: ResourceKey, patch: unknown): Promise<StoredResource> {
     if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
     const pinned = isPlainObject(patch.metadata) && typeof patch.metadata.resourceVersion === 'string' ? patch.metadata.resourceVersion : undefined;
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(pinned !== undefined, async () => {
       const current = await this.store.mustGet(key);
       const status = this.validateStatus(key, applyMergePatch(current.status ?? {}, patch.status ?? {}));
-      try {
-        return await this.store.updateStatus(key, status, pinned ?? current.metadata.resourceVersion);
-      } catch (error) {
-        if (!(error instanceof ConflictError) || pinned || attempt >= PATCH_RETRIES) throw error;
-      }
-    }
+      return this.store.updateStatus(key, status, pinned ?? current.metadata.resourceVersion);
+    });
   }
 
   private async write(input: ResourceInput & { metadata: { namespace: string } }, current: StoredResource) {

@@ -110,12 +110,29 @@ export function createReconcilerHandler(
   const requeue =
     requeuer ?? (queueUrl ? new SqsRequeuer(new SQSClient({}), queueUrl) : new TimerRequeuer((key) => reconcileKey(() => key)));
 
+  /**
+   * Within one process (a Lambda container, or the whole local control plane), reconciles
+   * of the same object run one after another: a stream batch, a requeue and a scheduled
+   * resync never interleave their reads and writes. Across Lambda containers the
+   * conditional writes still decide.
+   */
+  const running = new Map<string, Promise<unknown>>();
+  function oneAtATime<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = running.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    running.set(id, next);
+    void next.catch(() => undefined).finally(() => {
+      if (running.get(id) === next) running.delete(id);
+    });
+    return next;
+  }
+
   /** Reconciles one key; a terminal error (including an unreadable key) is logged and not retried. */
   async function reconcileKey(keyOf: () => ResourceKey): Promise<void> {
     let key: ResourceKey | undefined;
     try {
       key = keyOf();
-      const result = await reconciler.reconcile(context, key);
+      const result = await oneAtATime(`${key.kind}/${key.namespace}/${key.name}`, () => reconciler.reconcile(context, key as ResourceKey));
       if (result.requeueAfterSeconds !== undefined) await requeue.requeue(key, result.requeueAfterSeconds);
     } catch (error) {
       // The object went away while we worked on it: for a reconciler, not found means done.
@@ -138,7 +155,10 @@ export function createReconcilerHandler(
       for (const resource of page.items) {
         const key = { kind: definition.owns, namespace: resource.metadata.namespace, name: resource.metadata.name };
         // One object's failure must not starve the others; the next tick retries it.
-        await reconcileKey(() => key).catch(() => failures++);
+        await reconcileKey(() => key).catch((error: unknown) => {
+          // A conflict only means the object moved on; its own stream event follows.
+          if (!(error instanceof ConflictError)) failures++;
+        });
       }
       continueToken = page.continueToken;
     } while (continueToken);
