@@ -1,5 +1,6 @@
 import type { ApplicationStatus, ManifestStatus } from '../resources/kinds.ts';
 import type { Condition } from '../resources/meta.ts';
+import { kubeTimestamp } from '../resources/values.ts';
 import { describeRef, type ObjectRef } from './manifests.ts';
 
 /** How soon the deployer looks again while objects are being created or a migration waits. */
@@ -29,8 +30,6 @@ export function manifestStatus({ ref, outcome, message }: ManifestOutcome): Mani
   return status;
 }
 
-const timestamp = (now: Date) => now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 /**
  * Replaces the deployer's conditions, keeping others' (Scheduled) and unchanged transition
  * times. Each condition keeps its place in the list: moving them would make every write
@@ -40,7 +39,7 @@ const timestamp = (now: Date) => now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 export function withConditions(previous: readonly Condition[] | undefined, mine: readonly Condition[], now: Date): Condition[] {
   const stamped = mine.map((condition) => {
     const before = previous?.find((c) => c.type === condition.type);
-    const lastTransitionTime = before && before.status === condition.status ? before.lastTransitionTime : timestamp(now);
+    const lastTransitionTime = before && before.status === condition.status ? before.lastTransitionTime : kubeTimestamp(now);
     return { ...condition, lastTransitionTime };
   });
   const replaced = (previous ?? []).map((c) => stamped.find((mineNow) => mineNow.type === c.type) ?? c);

@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
+import type { SecretStore } from '../secrets/secret-store.ts';
 
 /**
  * Parses a kubeconfig that Shoal will use from its control plane, and lists what makes
@@ -64,6 +65,24 @@ export function loadKubeconfig(text: string, context?: string): KubeConfig {
   const { kubeConfig, problems } = inspectKubeconfig(text, context);
   if (!kubeConfig) throw new Error(`stored kubeconfig is unusable: ${problems.join('; ')}`);
   return kubeConfig;
+}
+
+/** Where a Cluster's spec points for its kubeconfig. */
+export interface ClusterKubeconfigRef {
+  kubeconfigSecret?: string;
+  context?: string;
+}
+
+/** The kubeconfig a Cluster was registered with, ready to use, or why it cannot be had (never its contents). */
+export async function registeredKubeconfig(secrets: SecretStore, ref: ClusterKubeconfigRef): Promise<{ kubeConfig: KubeConfig } | { problem: string }> {
+  if (!ref.kubeconfigSecret) return { problem: 'no kubeconfig registered' };
+  const text = await secrets.get(ref.kubeconfigSecret);
+  if (text === undefined) return { problem: 'the kubeconfig secret is missing: register the cluster again' };
+  try {
+    return { kubeConfig: loadKubeconfig(text, ref.context) };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
 }
 
 /** Accepts the kubeconfig as a YAML/JSON string or as an already-parsed object. */

@@ -5,8 +5,9 @@ import { describeRef, type Manifest, refId } from '../deploy/manifests.ts';
 import { driftCondition, type ObserverEntry, withObservations } from '../deploy/observer.ts';
 import { orphanAction, orphanManifests, withCleanupCondition, withOrphans } from '../deploy/orphans.ts';
 import { applyManifests, deployedObjects, objectsDroppedFromSpec, removeObjects } from '../deploy/rollout.ts';
-import { loadKubeconfig } from '../kube/kubeconfig.ts';
+import { type ClusterKubeconfigRef, registeredKubeconfig } from '../kube/kubeconfig.ts';
 import type { ApplicationStatus, ClusterStatus, OrphanedObjects, ResourceKey } from '../resources/kinds.ts';
+import { sameJson } from '../resources/values.ts';
 import type { StoredResource } from '../store/resource-store.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from './contract.ts';
 
@@ -30,18 +31,9 @@ async function connect(ctx: ReconcileContext, namespace: string, name: string, r
   if (cluster.metadata.deletionTimestamp) return { unavailable: `${what} is being deleted` };
   const state = (cluster.status as ClusterStatus | undefined)?.state;
   if (reachableOnly && state === 'OFFLINE') return { unavailable: `${what} is OFFLINE` };
-  const spec = cluster.spec as { kubeconfigSecret?: string; context?: string };
-  if (!spec.kubeconfigSecret) return { unavailable: `${what} has no kubeconfig registered` };
-  const kubeconfig = await ctx.secrets.get(spec.kubeconfigSecret);
-  if (kubeconfig === undefined) return { unavailable: `the kubeconfig secret of ${what} is missing: register the cluster again` };
-  try {
-    return { objects: new ClusterObjects(loadKubeconfig(kubeconfig, spec.context)) };
-  } catch (error) {
-    return { unavailable: `${what}: ${(error as Error).message}` };
-  }
+  const kubeconfig = await registeredKubeconfig(ctx.secrets, cluster.spec as ClusterKubeconfigRef);
+  return 'problem' in kubeconfig ? { unavailable: `${what}: ${kubeconfig.problem}` } : { objects: new ClusterObjects(kubeconfig.kubeConfig) };
 }
-
-const sameJson = (a: unknown, b: unknown) => isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
 
 /**
  * Read-modify-write of the deployer's part of the status, conditional on the version

@@ -1,9 +1,9 @@
-import { isDeepStrictEqual } from 'node:util';
 import { KUBECONFIG_FINALIZER } from '../api/resource-service.ts';
-import { loadKubeconfig } from '../kube/kubeconfig.ts';
+import { type ClusterKubeconfigRef, registeredKubeconfig } from '../kube/kubeconfig.ts';
 import { probeCluster, type ProbeObservation } from '../kube/probe.ts';
 import type { ClusterStatus, ResourceKey } from '../resources/kinds.ts';
 import type { Condition } from '../resources/meta.ts';
+import { kubeTimestamp, sameJson } from '../resources/values.ts';
 import type { StoredResource } from '../store/resource-store.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from './contract.ts';
 
@@ -12,9 +12,7 @@ export const PROBE_FRESHNESS_SECONDS = 20;
 /** How soon an unreachable cluster is looked at again, ahead of the scheduled probe. */
 export const OFFLINE_RETRY_SECONDS = 30;
 
-interface ClusterSpecView {
-  kubeconfigSecret?: string;
-  context?: string;
+interface ClusterSpecView extends ClusterKubeconfigRef {
   infrastructure?: unknown;
 }
 
@@ -25,7 +23,7 @@ export function clusterStatusFrom(
   generation: number,
   now: Date,
 ): ClusterStatus {
-  const probeTime = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const probeTime = kubeTimestamp(now);
   let status: ClusterStatus;
   if (!observation.reachable) {
     status = { state: 'OFFLINE', reason: observation.error, kubernetesVersion: previous?.kubernetesVersion, customResources: previous?.customResources };
@@ -94,26 +92,18 @@ export const clusterProbe: Reconciler = {
     const previous = cluster.status as ClusterStatus | undefined;
 
     let observation: ProbeObservation;
-    if (!spec.kubeconfigSecret) {
-      observation = { reachable: false, error: spec.infrastructure ? 'waiting for the infrastructure provider to create the cluster' : 'no kubeconfig registered' };
+    if (!spec.kubeconfigSecret && spec.infrastructure) {
+      observation = { reachable: false, error: 'waiting for the infrastructure provider to create the cluster' };
     } else {
-      const kubeconfig = await ctx.secrets.get(spec.kubeconfigSecret);
-      if (kubeconfig === undefined) {
-        observation = { reachable: false, error: 'the kubeconfig secret is missing: register the cluster again' };
-      } else {
-        try {
-          observation = await probeCluster(loadKubeconfig(kubeconfig, spec.context));
-        } catch (error) {
-          observation = { reachable: false, error: (error as Error).message };
-        }
-      }
+      const kubeconfig = await registeredKubeconfig(ctx.secrets, spec);
+      observation = 'problem' in kubeconfig ? { reachable: false, error: kubeconfig.problem } : await probeCluster(kubeconfig.kubeConfig);
     }
 
     const status = clusterStatusFrom(observation, previous, cluster.metadata.generation, now);
     if (!spec.kubeconfigSecret && spec.infrastructure) status.state = 'PENDING';
     const { lastProbeTime: _a, ...comparable } = status;
     const { lastProbeTime: _b, ...before } = previous ?? {};
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(comparable)), JSON.parse(JSON.stringify(before)))) {
+    if (!sameJson(comparable, before)) {
       ctx.logger.info('cluster state', { key, state: status.state, reason: status.reason });
     }
     await ctx.store.updateStatus(key, status, cluster.metadata.resourceVersion);

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ApplicationStatus } from '../resources/kinds.ts';
 import type { Condition } from '../resources/meta.ts';
+import { kubeTimestamp, sameJson } from '../resources/values.ts';
 import type { PlacementDecision, PlacementEntry } from './place.ts';
 
 export const SCHEDULED_CONDITION = 'Scheduled';
@@ -14,7 +15,7 @@ const PLACEMENT_TOLERANCE = 0.01;
  * SCHEDULED) change; everything the deployer writes is kept.
  */
 export function statusAfter(current: ApplicationStatus, decision: PlacementDecision, now: Date): ApplicationStatus {
-  const nowText = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const nowText = kubeTimestamp(now);
   const next: ApplicationStatus = {
     ...current,
     placement: samePlacement(current.placement, decision.placement) ? current.placement : decision.placement,
@@ -51,7 +52,7 @@ export function statusAfter(current: ApplicationStatus, decision: PlacementDecis
 
 /** True when writing `next` would change nothing a reader cares about. */
 export function sameStatus(current: ApplicationStatus | undefined, next: ApplicationStatus): boolean {
-  return isDeepStrictEqual(JSON.parse(JSON.stringify(current ?? {})), JSON.parse(JSON.stringify(next)));
+  return sameJson(current ?? {}, next);
 }
 
 function samePlacement(before: readonly PlacementEntry[] | undefined, after: readonly PlacementEntry[]): boolean {

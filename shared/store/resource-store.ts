@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -13,6 +12,7 @@ import { AlreadyExistsError, BadRequestError, ConflictError, NotFoundError, TooL
 import type { Kind, ResourceKey } from '../resources/kinds.ts';
 import type { ObjectMeta } from '../resources/meta.ts';
 import { matchesSelector, type Requirement } from '../resources/selector.ts';
+import { kubeTimestamp, sameJson } from '../resources/values.ts';
 import { itemKey, MAX_ITEM_BYTES, RESOURCE_TABLE } from './table.ts';
 
 /** A resource as the store keeps it: the envelope with server-owned metadata filled in. */
@@ -65,11 +65,6 @@ interface Item {
 }
 
 const resourceOf = (item: Item): StoredResource => JSON.parse(item.resource) as StoredResource;
-
-/** Equal as stored: DynamoDB drops undefined attributes, so compare the JSON forms. */
-const sameJson = (a: unknown, b: unknown) => isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
-
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function describe(key: ResourceKey) {
   return `${key.kind} "${key.namespace}/${key.name}"`;
@@ -158,7 +153,7 @@ export class ResourceStore {
         uid: randomUUID(),
         resourceVersion: '1',
         generation: 1,
-        creationTimestamp: now(),
+        creationTimestamp: kubeTimestamp(),
         deletionTimestamp: undefined,
       },
       spec: input.spec,
@@ -226,7 +221,7 @@ export class ResourceStore {
     if (current.metadata.deletionTimestamp) return { removed: false, resource: current };
     const next: StoredResource = {
       ...current,
-      metadata: { ...current.metadata, deletionTimestamp: now(), generation: current.metadata.generation + 1 },
+      metadata: { ...current.metadata, deletionTimestamp: kubeTimestamp(), generation: current.metadata.generation + 1 },
     };
     return { removed: false, resource: await this.replace(current, next) };
   }
