@@ -1,32 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ApiextensionsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { describe, expect, inject, it } from 'vitest';
-import { call, collection } from './support/http.ts';
+import { kubeconfigOf, registerCluster, statusOf } from './support/fleet.ts';
+import { call } from './support/http.ts';
 
 // The whole chain: API write → DynamoDB stream → cluster-probe reconciler → real
 // kube-apiserver → status written back, read through the API.
 
 const ns = () => `probe-${randomUUID().slice(0, 8)}`;
-const kubeconfigOf = (cluster: string) => readFileSync(inject('kubeconfigs')[cluster] ?? '', 'utf8');
-
-async function register(namespace: string, name: string, kubeconfig: string, labels: Record<string, string> = {}) {
-  const result = await call('POST', collection(namespace, 'clusters'), { metadata: { name, labels }, spec: { kubeconfig } });
-  expect(result.status).toBe(201);
-  return `${collection(namespace, 'clusters')}/${name}`;
-}
-
-async function statusOf(path: string) {
-  return (await call('GET', path)).body.status ?? {};
-}
 
 describe('cluster-probe reconciler against real kube-apiservers', () => {
   it('reports each registered cluster ONLINE with its version, nodes and custom resources', async () => {
     // Prepare
     const namespace = ns();
     // Act
-    const paths = [await register(namespace, 'c1', kubeconfigOf('c1')), await register(namespace, 'c2', kubeconfigOf('c2'))];
+    const paths = [await registerCluster(namespace, 'c1'), await registerCluster(namespace, 'c2')];
     // Assess
     for (const path of paths) {
       await expect.poll(async () => (await statusOf(path)).state, { timeout: 60_000, interval: 500 }).toBe('ONLINE');
@@ -41,7 +30,7 @@ describe('cluster-probe reconciler against real kube-apiservers', () => {
   it('sees a new custom resource definition after the cluster spec changes', async () => {
     // Prepare
     const namespace = ns();
-    const path = await register(namespace, 'c1', kubeconfigOf('c1'));
+    const path = await registerCluster(namespace, 'c1');
     await expect.poll(async () => (await statusOf(path)).state, { timeout: 60_000, interval: 500 }).toBe('ONLINE');
     const group = `probe${randomUUID().slice(0, 6)}.shoal.test`;
     const kc = new KubeConfig();
@@ -73,7 +62,7 @@ describe('cluster-probe reconciler against real kube-apiservers', () => {
     for (const entry of config.users) entry.user = { token };
     const namespace = ns();
     // Act
-    const path = await register(namespace, 'impostor', stringify(config));
+    const path = await registerCluster(namespace, 'impostor', { kubeconfig: stringify(config) });
     // Assess
     await expect.poll(async () => (await statusOf(path)).state, { timeout: 60_000, interval: 500 }).toBe('OFFLINE');
     const response = await call('GET', path);
@@ -86,7 +75,7 @@ describe('cluster-probe reconciler against real kube-apiservers', () => {
     const config = parse(kubeconfigOf('c1')) as { clusters: { cluster: { server: string } }[] };
     for (const entry of config.clusters) entry.cluster.server = 'https://127.0.0.1:1';
     // Act
-    const path = await register(ns(), 'gone', stringify(config));
+    const path = await registerCluster(ns(), 'gone', { kubeconfig: stringify(config) });
     // Assess
     await expect.poll(async () => (await statusOf(path)).state, { timeout: 60_000, interval: 500 }).toBe('OFFLINE');
     expect((await statusOf(path)).reason).toMatch(/connection refused/);

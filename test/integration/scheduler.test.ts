@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiextensionsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { describe, expect, inject, it } from 'vitest';
+import { kubeconfigOf, registerCluster, statusOf } from './support/fleet.ts';
 import { call, collection } from './support/http.ts';
 
 // The whole chain: API write → DynamoDB stream → scheduler → status written back, with
@@ -22,22 +22,6 @@ const STABLE_SECONDS = Number(process.env.SHOAL_PLACEMENT_STABLE_SECONDS ?? '8')
 const POLL = { timeout: 60_000, interval: 500 };
 
 const ns = () => `sched-${randomUUID().slice(0, 8)}`;
-const kubeconfigOf = (cluster: string) => readFileSync(inject('kubeconfigs')[cluster] ?? '', 'utf8');
-
-interface ClusterOptions {
-  labels?: Record<string, string>;
-  metrics?: { name: string; weight: number }[];
-  /** Which real cluster's kubeconfig to register under this name (default: the same name). */
-  kubeconfigOf?: string;
-}
-
-async function registerCluster(namespace: string, name: string, options: ClusterOptions = {}) {
-  const spec = { kubeconfig: kubeconfigOf(options.kubeconfigOf ?? name), metrics: options.metrics ?? [] };
-  const result = await call('POST', collection(namespace, 'clusters'), { metadata: { name, labels: options.labels ?? {} }, spec });
-  expect(result.status, result.text).toBe(201);
-  return `${collection(namespace, 'clusters')}/${name}`;
-}
-
 /** Waits until the cluster-probe reconciler has found each cluster ONLINE, so that placement sees the whole fleet. */
 async function online(...paths: string[]) {
   for (const path of paths) await expect.poll(async () => (await statusOf(path)).state, POLL).toBe('ONLINE');
@@ -70,11 +54,6 @@ async function staticLoad(namespace: string, loads: Record<string, number>) {
 }
 
 const staticValues = (loads: Record<string, number>) => Object.fromEntries(Object.entries(loads).map(([cluster, load]) => [`load-${cluster}`, load]));
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
-async function statusOf(path: string): Promise<any> {
-  return (await call('GET', path)).body?.status ?? {};
-}
 
 async function scheduledCondition(path: string) {
   return ((await statusOf(path)).conditions ?? []).find((condition: { type: string }) => condition.type === 'Scheduled');
@@ -281,7 +260,7 @@ describe('scheduler reconciler', () => {
   it('fails over when the cluster of an application goes OFFLINE, even with migration disabled', async () => {
     // Prepare: c1 registered a second time as "edge", the only cluster at first
     const namespace = ns();
-    const edge = await registerCluster(namespace, 'edge', { kubeconfigOf: 'c1' });
+    const edge = await registerCluster(namespace, 'edge', { kubeconfig: kubeconfigOf('c1') });
     const app = await createApp(namespace, 'resilient', { migration: false });
     await expect.poll(() => scheduledTo(app), POLL).toBe('edge');
     await online(await registerCluster(namespace, 'c2'));
