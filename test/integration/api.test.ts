@@ -6,6 +6,15 @@ import { BASE, call, collection } from './support/http.ts';
 
 const ns = () => `api-${randomUUID().slice(0, 8)}`;
 
+// A kind no reconciler writes to: what these tests read back is only what they wrote.
+const metric = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'shoal.io/v1alpha1',
+  kind: 'Metric',
+  metadata: { name, labels: { team: 'platform' } },
+  spec: { min: 0, max: 1, provider: { name: 'prom', metric: 'load' } },
+  ...extra,
+});
+
 const app = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'shoal.io/v1alpha1',
   kind: 'Application',
@@ -51,22 +60,19 @@ describe('REST API of the local control plane', () => {
     // Prepare
     const namespace = ns();
     // Act
-    const created = await call('POST', collection(namespace, 'applications'), app('web'));
-    const read = await call('GET', `${collection(namespace, 'applications')}/web`);
-    const replaced = await call('PUT', `${collection(namespace, 'applications')}/web`, {
-      ...read.body,
-      spec: { ...read.body.spec, constraints: { migration: false } },
-    });
-    const patched = await call('PATCH', `${collection(namespace, 'applications')}/web`, { metadata: { labels: { team: null, tier: 'gold' } } }, 'application/merge-patch+json');
-    const listed = await call('GET', `${collection(namespace, 'applications')}?labelSelector=tier%3Dgold`);
+    const created = await call('POST', collection(namespace, 'metrics'), metric('load'));
+    const read = await call('GET', `${collection(namespace, 'metrics')}/load`);
+    const replaced = await call('PUT', `${collection(namespace, 'metrics')}/load`, { ...read.body, spec: { ...read.body.spec, max: 2 } });
+    const patched = await call('PATCH', `${collection(namespace, 'metrics')}/load`, { metadata: { labels: { team: null, tier: 'gold' } } }, 'application/merge-patch+json');
+    const listed = await call('GET', `${collection(namespace, 'metrics')}?labelSelector=tier%3Dgold`);
     // Assess
     expect(created.status).toBe(201);
     expect(read.body).toEqual(created.body);
     expect(replaced.body.metadata).toMatchObject({ generation: 2, resourceVersion: '2' });
-    expect(replaced.body.spec.constraints.migration).toBe(false);
+    expect(replaced.body.spec.max).toBe(2);
     expect(patched.body.metadata.labels).toEqual({ tier: 'gold' });
     expect(patched.body.metadata.generation).toBe(2);
-    expect(listed.body).toMatchObject({ kind: 'ApplicationList', items: [{ metadata: { name: 'web', namespace } }] });
+    expect(listed.body).toMatchObject({ kind: 'MetricList', items: [{ metadata: { name: 'load', namespace } }] });
   });
 
   it('accepts YAML bodies', async () => {
@@ -101,18 +107,20 @@ describe('REST API of the local control plane', () => {
   it('keeps status a subresource: status writes leave spec and generation, spec writes leave status', async () => {
     // Prepare
     const namespace = ns();
-    const path = `${collection(namespace, 'applications')}/web`;
-    await call('POST', collection(namespace, 'applications'), app('web'));
+    const path = `${collection(namespace, 'metrics')}/load`;
+    await call('POST', collection(namespace, 'metrics'), metric('load'));
+    const ready = { type: 'Ready', status: 'True', reason: 'Read' };
     // Act
-    const statusWrite = await call('PATCH', `${path}/status`, { status: { state: 'RUNNING', runningOn: 'c1' } }, 'application/merge-patch+json');
-    const specWrite = await call('PUT', path, { ...app('web'), status: { state: 'FAILED' } });
-    const badStatus = await call('PUT', `${path}/status`, { status: { state: 'SLEEPING' } });
+    const statusWrite = await call('PATCH', `${path}/status`, { status: { conditions: [ready] } }, 'application/merge-patch+json');
+    const specWrite = await call('PUT', path, { ...metric('load', { spec: { min: 0, max: 5, provider: { name: 'prom', metric: 'load' } } }), status: { conditions: [] } });
+    const badStatus = await call('PUT', `${path}/status`, { status: { conditions: [{ ...ready, status: 'Maybe' }] } });
     // Assess
     expect(statusWrite.body.metadata.generation).toBe(1);
-    expect(statusWrite.body.status).toEqual({ state: 'RUNNING', runningOn: 'c1' });
-    expect(specWrite.body.status).toEqual({ state: 'RUNNING', runningOn: 'c1' });
+    expect(statusWrite.body.status).toEqual({ conditions: [ready] });
+    expect(specWrite.body.metadata.generation).toBe(2);
+    expect(specWrite.body.status).toEqual({ conditions: [ready] });
     expectStatus(badStatus, 422, 'Invalid');
-    expect(badStatus.body.details.causes[0].field).toBe('status.state');
+    expect(badStatus.body.details.causes[0].field).toBe('status.conditions[0].status');
   });
 
   it('deletes through finalizers with 202, then 200 when the last one is removed', async () => {
@@ -159,19 +167,19 @@ describe('REST API of the local control plane', () => {
 
     it('409 AlreadyExists and 409 Conflict on a stale resourceVersion', async () => {
       const namespace = ns();
-      const created = await call('POST', collection(namespace, 'applications'), app('dup'));
-      expectStatus(await call('POST', collection(namespace, 'applications'), app('dup')), 409, 'AlreadyExists');
-      await call('PATCH', `${collection(namespace, 'applications')}/dup`, { metadata: { labels: { x: 'y' } } }, 'application/merge-patch+json');
-      const stale = await call('PUT', `${collection(namespace, 'applications')}/dup`, created.body);
+      const created = await call('POST', collection(namespace, 'metrics'), metric('dup'));
+      expectStatus(await call('POST', collection(namespace, 'metrics'), metric('dup')), 409, 'AlreadyExists');
+      await call('PATCH', `${collection(namespace, 'metrics')}/dup`, { metadata: { labels: { x: 'y' } } }, 'application/merge-patch+json');
+      const stale = await call('PUT', `${collection(namespace, 'metrics')}/dup`, created.body);
       expectStatus(stale, 409, 'Conflict');
       expect(stale.body.message).toMatch(/resourceVersion 2, request had 1/);
     });
 
     it('exactly one of two racing PUTs with the same resourceVersion wins', async () => {
       const namespace = ns();
-      const created = await call('POST', collection(namespace, 'applications'), app('race'));
+      const created = await call('POST', collection(namespace, 'metrics'), metric('race'));
       const put = (tier: string) =>
-        call('PUT', `${collection(namespace, 'applications')}/race`, { ...created.body, metadata: { ...created.body.metadata, labels: { tier } } });
+        call('PUT', `${collection(namespace, 'metrics')}/race`, { ...created.body, metadata: { ...created.body.metadata, labels: { tier } } });
       const results = await Promise.all([put('a'), put('b'), put('c')]);
       expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     });
