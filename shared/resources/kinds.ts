@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { condition, GROUP_VERSION, objectMeta } from './meta.ts';
+import { condition, dnsLabel, GROUP_VERSION, objectMeta } from './meta.ts';
 import { parseSelector } from './selector.ts';
 import { parseMetricConstraint } from './metric-constraint.ts';
 import { identifies, invalidLeaf } from '../deploy/observer.ts';
@@ -135,6 +135,22 @@ export const clusterMetricRef = z.object({
   weight: z.number().positive().default(1),
 });
 
+/** What a created cluster should look like; providers read the fields that apply to them. */
+export const clusterShape = z.object({
+  /** Worker nodes. */
+  nodes: z.number().int().min(0).max(1000).default(1),
+  /** Kubernetes version (`1.31`); the provider's default when omitted. Changing it upgrades the cluster. */
+  version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Kubernetes version such as 1.31').optional(),
+  /** Machine type of the workers (EKS instance type, Cluster API worker class); provider default when omitted. */
+  machineType: z.string().min(1).optional(),
+});
+
+/** Which Cloud may hold a cluster Shoal creates: the same expressions as application constraints. */
+export const cloudConstraints = z.object({
+  labels: z.array(z.string()).default([]).superRefine(parsedBy(parseSelector)),
+  metrics: z.array(z.string()).default([]).superRefine(parsedBy(parseMetricConstraint)),
+});
+
 export const clusterSpec = z.object({
   /**
    * Write-only: accepted on create/update, moved to the secret store, never stored in
@@ -146,18 +162,41 @@ export const clusterSpec = z.object({
   /** The kubeconfig context to use; the current context when omitted. */
   context: z.string().optional(),
   metrics: z.array(clusterMetricRef).default([]),
-  /** Present when Shoal creates and owns the cluster through an infrastructure provider. */
+  /**
+   * Present when Shoal creates and owns the cluster: on `cloud`, or on the best Cloud of
+   * the namespace by `constraints` (scored like applications) when `cloud` is omitted.
+   */
   infrastructure: z
     .object({
-      provider: z.string().min(1),
-      cloud: z.string().optional(),
-      shape: z.record(z.string(), z.unknown()).default({}),
+      cloud: z.string().min(1).optional(),
+      constraints: cloudConstraints.default({ labels: [], metrics: [] }),
+      shape: clusterShape.default({ nodes: 1 }),
     })
     .optional(),
 });
 
+/** The infrastructure controller's part of a created Cluster's status. */
+export const infrastructureStatus = z.object({
+  /** Where the operation stands: FAILED carries the provider's message. */
+  phase: z.enum(['PENDING', 'PROVISIONING', 'ONLINE', 'SCALING', 'UPGRADING', 'DELETING', 'FAILED']),
+  message: z.string().optional(),
+  /** The Cloud the cluster was placed on, and the InfrastructureProvider that created it. */
+  cloud: z.string().optional(),
+  provider: z.string().optional(),
+  /** The provider's own id of the cluster (EKS name, Cluster API Cluster, local cluster name). */
+  providerId: z.string().optional(),
+  /** What the provider reports now. */
+  nodes: z.object({ desired: z.number().int(), ready: z.number().int() }).optional(),
+  version: z.string().optional(),
+  /** When the current operation started, and when the provider was last asked. */
+  operationStartedAt: z.string().optional(),
+  lastPollTime: z.string().optional(),
+  /** The spec generation whose shape has been reached (ONLINE). */
+  observedGeneration: z.number().int().optional(),
+});
+
 export const clusterStatus = z.object({
-  state: z.enum(['PENDING', 'ONLINE', 'UNHEALTHY', 'OFFLINE', 'FAILING_METRICS', 'DELETING']).optional(),
+  state: z.enum(['PENDING', 'PROVISIONING', 'ONLINE', 'UNHEALTHY', 'OFFLINE', 'FAILING_METRICS', 'DELETING', 'FAILED']).optional(),
   reason: z.string().optional(),
   kubernetesVersion: z.string().optional(),
   customResources: z.array(z.string()).optional(),
@@ -166,6 +205,7 @@ export const clusterStatus = z.object({
   lastProbeTime: z.string().optional(),
   observedGeneration: z.number().int().optional(),
   conditions: z.array(condition).optional(),
+  infrastructure: infrastructureStatus.optional(),
 });
 
 export const metricSpec = z
@@ -182,16 +222,59 @@ export const metricsProviderSpec = z.discriminatedUnion('type', [
   z.object({ type: z.literal('static'), static: z.object({ metrics: z.record(z.string(), z.number()) }) }),
 ]);
 
+/** What every Cloud has: the provider that creates its clusters, and what placement scores. */
+const cloudCommon = {
+  /** The InfrastructureProvider (same namespace) that creates clusters on this cloud. */
+  infrastructureProvider: z.string().min(1),
+  /** Metrics scored when a cluster is placed on a cloud, weighted as Cluster.spec.metrics. */
+  metrics: z.array(clusterMetricRef).default([]),
+};
+
+/** Where clusters are created. The location's type must suit its provider's type. */
 export const cloudSpec = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('local'), local: z.object({ maxClusters: z.number().int().positive().default(4) }).default({ maxClusters: 4 }) }),
-  z.object({ type: z.literal('aws'), aws: z.object({ region: z.string().min(1), roleArn: z.string().optional() }) }),
-  z.object({ type: z.literal('openstack'), openstack: z.object({ authUrl: z.url(), project: z.string().min(1) }) }),
+  z.object({ type: z.literal('local'), ...cloudCommon, local: z.object({ maxClusters: z.number().int().positive().default(4) }).default({ maxClusters: 4 }) }),
+  z.object({ type: z.literal('aws'), ...cloudCommon, aws: z.object({ region: z.string().min(1) }) }),
+  z.object({
+    type: z.literal('cluster-api'),
+    ...cloudCommon,
+    /** The namespace of the management cluster the Cluster API objects go to. */
+    clusterApi: z.object({ namespace: dnsLabel.default('default') }).default({ namespace: 'default' }),
+  }),
 ]);
 
+/** How clusters are created. */
 export const infrastructureProviderSpec = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('local'), local: z.object({ binDir: z.string().optional() }).default({}) }),
-  z.object({ type: z.literal('cluster-api'), clusterApi: z.object({ managementCluster: z.string().min(1) }) }),
-  z.object({ type: z.literal('eks'), eks: z.object({ region: z.string().min(1), version: z.string().optional() }) }),
+  z.object({
+    type: z.literal('local'),
+    /** Where the local clusters' state lives; `.shoal/provisioned` under the repository by default. */
+    local: z.object({ stateDir: z.string().min(1).optional() }).default({}),
+  }),
+  z.object({
+    type: z.literal('cluster-api'),
+    clusterApi: z.object({
+      /** A registered Shoal Cluster (same namespace) that runs the Cluster API controllers. */
+      managementCluster: dnsLabel,
+      /** The ClusterClass the workload clusters are created from (topology). */
+      clusterClass: z.string().min(1),
+      /** The worker MachineDeployment class; `default-worker` when omitted. */
+      workerClass: z.string().min(1).default('default-worker'),
+      /** Kubernetes version when the shape names none. */
+      defaultVersion: z.string().min(1).default('v1.31.0'),
+    }),
+  }),
+  z.object({
+    type: z.literal('eks'),
+    eks: z.object({
+      /** IAM role of the EKS control plane, and of the managed node group's instances. */
+      clusterRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'),
+      nodeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'),
+      subnetIds: z.array(z.string().min(1)).min(2, 'EKS needs subnets in at least two availability zones'),
+      securityGroupIds: z.array(z.string().min(1)).default([]),
+      /** Role assumed for every EKS call (cross-account); the function's own role when omitted. */
+      roleArn: z.string().optional(),
+      defaultInstanceType: z.string().min(1).default('t3.medium'),
+    }),
+  }),
 ]);
 
 const genericStatus = z.object({ conditions: z.array(condition).optional() }).passthrough();
@@ -251,6 +334,10 @@ export type ApplicationStatus = z.infer<typeof applicationStatus>;
 export type ClusterStatus = z.infer<typeof clusterStatus>;
 export type ManifestStatus = z.infer<typeof manifestStatus>;
 export type OrphanedObjects = z.infer<typeof orphanedObjects>;
+export type ClusterShape = z.infer<typeof clusterShape>;
+export type InfrastructureStatus = z.infer<typeof infrastructureStatus>;
+export type CloudSpec = z.infer<typeof cloudSpec>;
+export type InfrastructureProviderSpec = z.infer<typeof infrastructureProviderSpec>;
 
 /** The key a reconciler is given: which object changed, never what changed. */
 export interface ResourceKey {

@@ -36,7 +36,7 @@ const definition = (stream: Partial<StreamTrigger> = {}): Definition => ({
   },
 });
 
-const clusterInput = (name: string, spec: Record<string, unknown> = { infrastructure: { provider: 'none', shape: {} } }) => ({
+const clusterInput = (name: string, spec: Record<string, unknown> = { infrastructure: { cloud: 'none' } }) => ({
   apiVersion: 'shoal.io/v1alpha1',
   kind: 'Cluster' as const,
   metadata: { name, namespace: 'default' },

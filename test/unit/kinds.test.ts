@@ -32,16 +32,23 @@ describe('resourceSchema accepts valid objects of every kind', () => {
       },
     ],
     ['Cluster', { kubeconfig: 'apiVersion: v1\nkind: Config\n', context: 'dev', metrics: [{ name: 'load', weight: 2 }] }],
-    ['Cluster', { infrastructure: { provider: 'kind', cloud: 'laptop' } }],
+    ['Cluster', { infrastructure: { cloud: 'laptop' } }],
+    ['Cluster', { infrastructure: { constraints: { labels: ['region = eu'], metrics: ['cost < 5'] }, shape: { nodes: 3, version: '1.31', machineType: 'm7g.large' } } }],
     ['Metric', { min: 0, max: 100, provider: { name: 'prom', metric: 'node_load1' } }],
     ['MetricsProvider', { type: 'prometheus', prometheus: { url: 'http://prometheus:9090' } }],
     ['MetricsProvider', { type: 'static', static: { metrics: { load: 0.5 } } }],
-    ['Cloud', { type: 'local' }],
-    ['Cloud', { type: 'aws', aws: { region: 'eu-central-1' } }],
-    ['Cloud', { type: 'openstack', openstack: { authUrl: 'https://keystone.example.com/v3', project: 'p' } }],
+    ['Cloud', { type: 'local', infrastructureProvider: 'laptop' }],
+    ['Cloud', { type: 'aws', infrastructureProvider: 'eks', aws: { region: 'eu-central-1' }, metrics: [{ name: 'cost', weight: 2 }] }],
+    ['Cloud', { type: 'cluster-api', infrastructureProvider: 'capi', clusterApi: { namespace: 'fleet' } }],
     ['InfrastructureProvider', { type: 'local' }],
-    ['InfrastructureProvider', { type: 'cluster-api', clusterApi: { managementCluster: 'mgmt' } }],
-    ['InfrastructureProvider', { type: 'eks', eks: { region: 'eu-west-1' } }],
+    ['InfrastructureProvider', { type: 'cluster-api', clusterApi: { managementCluster: 'mgmt', clusterClass: 'quick-start' } }],
+    [
+      'InfrastructureProvider',
+      {
+        type: 'eks',
+        eks: { clusterRoleArn: 'arn:aws:iam::123456789012:role/eks', nodeRoleArn: 'arn:aws:iam::123456789012:role/node', subnetIds: ['subnet-a', 'subnet-b'] },
+      },
+    ],
   ])('%s %j', (kind, spec) => {
     // Prepare
     const input = object(kind, spec, { labels: { 'example.com/team': 'core', tier: '' } });
@@ -75,15 +82,17 @@ describe('resourceSchema defaults', () => {
     expect(b.spec.constraints.migration).toBe(false);
   });
 
-  it('defaults cluster metric weight to 1, cluster metrics to [] and local cloud capacity to 4', () => {
+  it('defaults cluster metric weight to 1, cluster metrics to [], a created cluster to one node and local cloud capacity to 4', () => {
     // Prepare / Act
     const cluster = resourceSchema('Cluster').parse(object('Cluster', { metrics: [{ name: 'load' }] }));
     const bare = resourceSchema('Cluster').parse(object('Cluster', {}));
-    const cloud = resourceSchema('Cloud').parse(object('Cloud', { type: 'local' }));
+    const cloud = resourceSchema('Cloud').parse(object('Cloud', { type: 'local', infrastructureProvider: 'laptop' }));
+    const created = resourceSchema('Cluster').parse(object('Cluster', { infrastructure: {} }));
     // Assess
     expect(cluster.spec.metrics).toEqual([{ name: 'load', weight: 1 }]);
     expect(bare.spec.metrics).toEqual([]);
-    expect(cloud.spec).toEqual({ type: 'local', local: { maxClusters: 4 } });
+    expect(cloud.spec).toEqual({ type: 'local', infrastructureProvider: 'laptop', metrics: [], local: { maxClusters: 4 } });
+    expect(created.spec.infrastructure).toEqual({ constraints: { labels: [], metrics: [] }, shape: { nodes: 1 } });
   });
 });
 
@@ -164,9 +173,14 @@ describe('resourceSchema rejections name the field', () => {
     ['Metric', { min: 1, max: 1, provider: { name: 'p', metric: 'm' } }, 'spec.max'],
     ['MetricsProvider', { type: 'prometheus', prometheus: { url: 'not a url' } }, 'spec.prometheus.url'],
     ['MetricsProvider', { type: 'graphite' }, 'spec.type'],
-    ['Cloud', { type: 'local', local: { maxClusters: 0 } }, 'spec.local.maxClusters'],
-    ['Cloud', { type: 'aws', aws: { region: '' } }, 'spec.aws.region'],
-    ['InfrastructureProvider', { type: 'eks', eks: {} }, 'spec.eks.region'],
+    ['Cloud', { type: 'local', infrastructureProvider: 'p', local: { maxClusters: 0 } }, 'spec.local.maxClusters'],
+    ['Cloud', { type: 'aws', infrastructureProvider: 'p', aws: { region: '' } }, 'spec.aws.region'],
+    ['Cloud', { type: 'local' }, 'spec.infrastructureProvider'],
+    ['InfrastructureProvider', { type: 'eks', eks: { clusterRoleArn: 'role', nodeRoleArn: 'arn:aws:iam::123456789012:role/n', subnetIds: ['a', 'b'] } }, 'spec.eks.clusterRoleArn'],
+    ['InfrastructureProvider', { type: 'eks', eks: { clusterRoleArn: 'arn:aws:iam::123456789012:role/c', nodeRoleArn: 'arn:aws:iam::123456789012:role/n', subnetIds: ['a'] } }, 'spec.eks.subnetIds'],
+    ['Cluster', { infrastructure: { shape: { nodes: -1 } } }, 'spec.infrastructure.shape.nodes'],
+    ['Cluster', { infrastructure: { shape: { version: 'latest' } } }, 'spec.infrastructure.shape.version'],
+    ['Cluster', { infrastructure: { constraints: { labels: ['region in ('] } } }, 'spec.infrastructure.constraints.labels[0]'],
     ['Cluster', { metrics: [{ name: 'load', weight: 0 }] }, 'spec.metrics[0].weight'],
     ['Cluster', { kubeconfig: '' }, 'spec.kubeconfig'],
   ])('rejects a bad %s spec %j at %s', (kind, spec, field) => {
