@@ -1,4 +1,15 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ClusterShape, CloudSpec, InfrastructureProviderSpec } from '../resources/kinds.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+
+/** What a provider may use besides its target: the store and secrets (a management cluster's kubeconfig), a logger, a clock. */
+export interface ProviderContext {
+  store: ResourceStore;
+  secrets: SecretStore;
+  logger: Logger;
+  now: () => Date;
+}
 
 /**
  * One cluster as a provider sees it. `id` is stable for the life of the Shoal Cluster
