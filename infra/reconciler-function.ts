@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { streamFilterPattern, type ReconcilerDefinition, type StreamTrigger } from '../shared/reconcilers/triggers.ts';
+import { streamFilterPatterns, type ReconcilerDefinition, type StreamTrigger } from '../shared/reconcilers/triggers.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import type { KubeconfigSecrets } from './kubeconfig-secrets.ts';
 import type { ResourceTable } from './resource-table.ts';
@@ -88,7 +88,7 @@ export class ReconcilerFunction extends Construct {
     );
     this.function.addEventSource(
       new DynamoEventSource(table.table, {
-        filters: [lambda.FilterCriteria.filter(streamFilterPattern(trigger))],
+        filters: streamFilterPatterns(trigger).map((pattern) => lambda.FilterCriteria.filter(pattern)),
         startingPosition: lambda.StartingPosition[trigger.startingPosition],
         batchSize: trigger.batchSize,
         maxBatchingWindow: Duration.seconds(trigger.maximumBatchingWindowSeconds),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROPAGATION_POLICIES } from '../resources/deletion.ts';
 import { GROUP_VERSION } from '../resources/meta.ts';
 import { KIND_NAMES, KINDS, resourceSchema, type Kind } from '../resources/kinds.ts';
 
@@ -97,8 +98,31 @@ export function openApiDocument(): Record<string, unknown> {
       delete: {
         tags,
         summary: `Delete a ${kind} (202 while finalizers remain)`,
-        parameters: [{ name: 'resourceVersion', in: 'query', schema: { type: 'string' } }],
-        responses: { ...ok(ref(kind)), ...ok(ref(kind), '202'), ...errorResponses(404, 409) },
+        parameters: [
+          { name: 'resourceVersion', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'propagationPolicy',
+            in: 'query',
+            description: 'What happens to the dependents (ownerReferences); Foreground by default',
+            schema: { type: 'string', enum: [...PROPAGATION_POLICIES] },
+          },
+        ],
+        requestBody: {
+          required: false,
+          description: 'DeleteOptions, as an alternative to the query parameters',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  propagationPolicy: { type: 'string', enum: [...PROPAGATION_POLICIES] },
+                  preconditions: { type: 'object', properties: { resourceVersion: { type: 'string' } } },
+                },
+              },
+            },
+          },
+        },
+        responses: { ...ok(ref(kind)), ...ok(ref(kind), '202'), ...errorResponses(400, 404, 409) },
       },
     };
     paths[`${BASE}/namespaces/{namespace}/${plural}/{name}/status`] = {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError } from '../errors.ts';
 import { inspectKubeconfig, kubeconfigText } from '../kube/kubeconfig.ts';
+import { DEFAULT_PROPAGATION_POLICY, deletionFinalizers, type PropagationPolicy } from '../resources/deletion.ts';
 import { GROUP_VERSION } from '../resources/meta.ts';
-import { KINDS, resourceSchema, type Kind, type ResourceKey } from '../resources/kinds.ts';
+import { isKind, KIND_NAMES, KINDS, resourceSchema, type Kind, type ResourceKey } from '../resources/kinds.ts';
+import { sameJson } from '../resources/values.ts';
 import type { Requirement } from '../resources/selector.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { DeleteOutcome, ResourceInput, ResourceStore, StoredResource } from '../store/resource-store.ts';
@@ -49,6 +51,7 @@ export class ResourceService {
 
   async create(kind: Kind, namespace: string, body: unknown): Promise<StoredResource> {
     const input = this.validate(kind, namespace, undefined, body);
+    await this.checkOwners(input);
     const { resource, newSecret } = await this.withKubeconfig(input, undefined);
     try {
       return await this.store.create(resource);
@@ -76,9 +79,14 @@ export class ResourceService {
     });
   }
 
-  /** Without a resourceVersion precondition, a concurrent status write must not make a delete fail. */
-  async delete(key: ResourceKey, resourceVersion?: string): Promise<DeleteOutcome> {
-    return retryOnConflict(resourceVersion !== undefined, () => this.store.delete(key, resourceVersion));
+  /**
+   * Starts a deletion with the propagation policy's finalizers (Foreground unless told
+   * otherwise). Without a resourceVersion precondition, a concurrent status write must
+   * not make a delete fail.
+   */
+  async delete(key: ResourceKey, options: { resourceVersion?: string; propagationPolicy?: PropagationPolicy } = {}): Promise<DeleteOutcome> {
+    const finalizers = deletionFinalizers(key.kind, options.propagationPolicy ?? DEFAULT_PROPAGATION_POLICY);
+    return retryOnConflict(options.resourceVersion !== undefined, () => this.store.delete(key, { resourceVersion: options.resourceVersion, finalizers }));
   }
 
   async replaceStatus(key: ResourceKey, body: unknown): Promise<StoredResource> {
@@ -100,6 +108,7 @@ export class ResourceService {
   }
 
   private async write(input: ResourceInput & { metadata: { namespace: string } }, current: StoredResource) {
+    if (!sameJson(input.metadata.ownerReferences ?? [], current.metadata.ownerReferences ?? [])) await this.checkOwners(input);
     const { resource, newSecret, oldSecret } = await this.withKubeconfig(input, current);
     let outcome: DeleteOutcome;
     try {
@@ -132,6 +141,34 @@ export class ResourceService {
     const resource = parsed.data as unknown as ResourceInput & { metadata: { namespace: string } };
     if (kind === 'Cluster') this.validateKubeconfig(resource);
     return resource;
+  }
+
+  /**
+   * Owner references must name a Shoal object of the same namespace (the garbage
+   * collector follows nothing else): another apiVersion or kind, the object itself, or an
+   * owner found in another namespace is a 422 naming the reference. An owner that does not
+   * exist (yet) is accepted, as in Kubernetes; the garbage collector treats it as dangling.
+   */
+  private async checkOwners(resource: ResourceInput & { metadata: { namespace: string } }) {
+    const causes: { field: string; message: string; reason: 'FieldValueInvalid' }[] = [];
+    for (const [index, ref] of (resource.metadata.ownerReferences ?? []).entries()) {
+      const field = `metadata.ownerReferences[${index}]`;
+      const invalid = (message: string) => causes.push({ field, message, reason: 'FieldValueInvalid' });
+      if (ref.apiVersion !== GROUP_VERSION || !isKind(ref.kind)) {
+        invalid(`must name a ${GROUP_VERSION} kind (${KIND_NAMES.join(', ')}), not ${ref.apiVersion} ${ref.kind}`);
+        continue;
+      }
+      if (ref.kind === resource.kind && ref.name === resource.metadata.name) {
+        invalid('an object cannot own itself');
+        continue;
+      }
+      const here = await this.store.get({ kind: ref.kind, namespace: resource.metadata.namespace, name: ref.name });
+      if (here?.metadata.uid === ref.uid) continue;
+      const { items } = await this.store.list({ kind: ref.kind });
+      const elsewhere = items.find((object) => object.metadata.uid === ref.uid);
+      if (elsewhere) invalid(`${ref.kind} "${ref.name}" is in namespace "${elsewhere.metadata.namespace}": an owner must be in the same namespace`);
+    }
+    if (causes.length) throw validationError(resource.kind, resource.metadata.name, causes);
   }
 
   private validateStatus(key: ResourceKey, status: unknown) {

@@ -1,6 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, TooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
 import { logger } from '../observability.ts';
+import { PROPAGATION_POLICIES, propagationPolicy, type PropagationPolicy } from '../resources/deletion.ts';
 import { GROUP_VERSION } from '../resources/meta.ts';
 import { KIND_NAMES, KINDS, kindForPlural, type Kind, type ResourceKey } from '../resources/kinds.ts';
 import { parseSelector, SelectorSyntaxError } from '../resources/selector.ts';
@@ -117,12 +118,22 @@ function deleteResponse(outcome: DeleteOutcome): ApiResponse {
   return outcome.removed ? json(200, outcome.last) : json(202, outcome.resource);
 }
 
-function deletePrecondition(request: ApiRequest): string | undefined {
-  if (request.query.resourceVersion) return request.query.resourceVersion;
-  if (!request.body?.trim()) return undefined;
-  const options = parseBody(request);
-  const preconditions = isPlainObject(options) && isPlainObject(options.preconditions) ? options.preconditions : {};
-  return typeof preconditions.resourceVersion === 'string' ? preconditions.resourceVersion : undefined;
+/**
+ * Kubernetes' DeleteOptions, from the query (`propagationPolicy`, `resourceVersion`) or
+ * a DeleteOptions body (`propagationPolicy`, `preconditions.resourceVersion`); the query wins.
+ */
+function deleteOptions(request: ApiRequest): { resourceVersion?: string; propagationPolicy?: PropagationPolicy } {
+  const body = request.body?.trim() ? parseBody(request) : {};
+  if (!isPlainObject(body)) throw new BadRequestError('a DELETE body must be a DeleteOptions object');
+  const preconditions = isPlainObject(body.preconditions) ? body.preconditions : {};
+  const resourceVersion = request.query.resourceVersion || (typeof preconditions.resourceVersion === 'string' ? preconditions.resourceVersion : undefined);
+  const policyText = request.query.propagationPolicy ?? body.propagationPolicy;
+  if (policyText === undefined) return { resourceVersion };
+  const policy = typeof policyText === 'string' ? propagationPolicy(policyText) : undefined;
+  if (!policy) {
+    throw new BadRequestError(`propagationPolicy ${JSON.stringify(policyText)} is not one of ${PROPAGATION_POLICIES.join(', ')}`);
+  }
+  return { resourceVersion, propagationPolicy: policy };
 }
 
 /** Routes a request to the resource service and turns every outcome, errors included, into a response. */
@@ -182,7 +193,7 @@ export class ShoalApi {
           case 'PATCH':
             return json(200, await this.updated(await this.service.patch(key, parseBody(request))));
           default:
-            return deleteResponse(await this.service.delete(key, deletePrecondition(request)));
+            return deleteResponse(await this.service.delete(key, deleteOptions(request)));
         }
       }
       switch (method) {

@@ -1,3 +1,4 @@
+import type { PropagationPolicy } from '../resources/deletion.ts';
 import { GROUP_VERSION } from '../resources/meta.ts';
 import { KINDS, type Kind } from '../resources/kinds.ts';
 
@@ -233,8 +234,9 @@ export class ShoalClient {
     return (await this.request('PATCH', this.objectPath(kind, namespace, name), mergePatch, 'application/merge-patch+json')) as ApiResource;
   }
 
-  async delete(kind: Kind, namespace: string, name: string): Promise<DeleteResult> {
-    const { status, body } = await this.exchange('DELETE', this.objectPath(kind, namespace, name));
+  async delete(kind: Kind, namespace: string, name: string, propagationPolicy?: PropagationPolicy): Promise<DeleteResult> {
+    const query = propagationPolicy ? `?propagationPolicy=${propagationPolicy}` : '';
+    const { status, body } = await this.exchange('DELETE', `${this.objectPath(kind, namespace, name)}${query}`);
     return { removed: status !== 202, object: body as ApiResource };
   }
 

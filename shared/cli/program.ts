@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
+import { propagationPolicy } from '../resources/deletion.ts';
 import { GROUP_VERSION } from '../resources/meta.ts';
 import { KIND_NAMES, resolveKind, type Kind } from '../resources/kinds.ts';
 import { parseSelector } from '../resources/selector.ts';
@@ -249,13 +250,19 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
     .option('--wait', 'wait until the resources are gone (finalizers done)')
     .option('--timeout <duration>', 'how long --wait waits', '60s')
     .option('--ignore-not-found', 'treat a missing resource as deleted')
+    .addOption(
+      new Option('--cascade <policy>', 'what happens to dependents (ownerReferences): deleted first, deleted after, or kept')
+        .choices(['foreground', 'background', 'orphan'])
+        .default('foreground'),
+    )
     .action(
       async (
         kindText: string | undefined,
         names: string[],
-        options: { filename: string[]; selector?: string; wait?: boolean; timeout: string; ignoreNotFound?: boolean },
+        options: { filename: string[]; selector?: string; wait?: boolean; timeout: string; ignoreNotFound?: boolean; cascade: string },
       ) => {
         const timeout = parseDuration(options.timeout);
+        const cascade = propagationPolicy(options.cascade);
         const api = client();
         const targets: { kind: Kind; namespace: string; name: string; where?: string }[] = [];
         if (options.filename.length > 0) {
@@ -288,7 +295,7 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
         for (const target of targets) {
           const label = `${typeName(target.kind)} "${target.name}"`;
           try {
-            const result = await api.delete(target.kind, target.namespace, target.name);
+            const result = await api.delete(target.kind, target.namespace, target.name, cascade);
             if (result.removed) {
               io.stdout(`${label} deleted\n`);
               continue;

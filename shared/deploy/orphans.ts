@@ -8,7 +8,6 @@ export const CLEANED_UP = 'CleanedUp';
 
 /** What the deployer knows of a cluster that holds orphans: undefined when its Cluster object is gone. */
 export interface OrphanClusterView {
-  deleting: boolean;
   state?: string;
 }
 
@@ -16,12 +15,13 @@ export interface OrphanClusterView {
  * Pure: what to do with one entry of `status.orphans` now. The entry goes once its Cluster
  * is gone (nothing can reach the objects any more) or when the application is being
  * deployed to that cluster again (the objects there are its live copy now); removal is
- * tried only while the probe reports the cluster ONLINE, so a dead cluster costs no
- * request and no retry loop.
+ * tried only while the probe reports the cluster reachable (ONLINE, or DELETING: a
+ * deleted cluster waits for exactly this), so a dead cluster costs no request and no
+ * retry loop.
  */
 export function orphanAction(cluster: OrphanClusterView | undefined, deployedThere: boolean): 'drop' | 'remove' | 'keep' {
   if (!cluster || deployedThere) return 'drop';
-  if (!cluster.deleting && cluster.state === 'ONLINE') return 'remove';
+  if (cluster.state === 'ONLINE' || cluster.state === 'DELETING') return 'remove';
   return 'keep';
 }
 

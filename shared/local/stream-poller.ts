@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { streamFilterPattern, type ReconcilerDefinition, type StreamTrigger } from '../reconcilers/triggers.ts';
-import { matchesPattern, type FilterPattern } from './event-filter.ts';
+import { streamFilterPatterns, type ReconcilerDefinition, type StreamTrigger } from '../reconcilers/triggers.ts';
+import { matchesAnyPattern, type FilterPattern } from './event-filter.ts';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] } | void>;
 
@@ -73,14 +73,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class StreamPoller {
   private readonly shards = new Map<string, ShardState>();
-  private readonly pattern: FilterPattern;
+  private readonly patterns: FilterPattern[];
   private checkpoints: Record<string, string> = {};
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
 
   constructor(private readonly options: StreamPollerOptions) {
-    this.pattern = streamFilterPattern(options.definition.stream) as FilterPattern;
+    this.patterns = streamFilterPatterns(options.definition.stream) as FilterPattern[];
   }
 
   async start(): Promise<void> {
@@ -197,7 +197,7 @@ export class StreamPoller {
     const records = result.Records ?? [];
     const matching = records
       .map((record) => toLambdaRecord(record, this.options.streamArn, this.options.region))
-      .filter((record) => matchesPattern(this.pattern, record));
+      .filter((record) => matchesAnyPattern(this.patterns, record));
     const batchSize = this.options.definition.stream.batchSize;
     for (let index = 0; index < matching.length && this.running; index += batchSize) {
       await this.deliver(matching.slice(index, index + batchSize));

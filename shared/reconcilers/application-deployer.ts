@@ -20,17 +20,18 @@ export const UNAVAILABLE_CLUSTER_RECHECK_SECONDS = 30;
 type Connection = { objects: ClusterObjects } | { unavailable: string; gone?: boolean };
 
 /**
- * Clusters and Applications bind within one namespace. With `reachableOnly`, a cluster
- * the probe reports OFFLINE counts as unavailable instead of failing (and blocking the
- * stream) on every attempt.
+ * Clusters and Applications bind within one namespace. A cluster the probe reports
+ * OFFLINE counts as unavailable instead of failing (and blocking the stream) on every
+ * attempt. A cluster being deleted takes nothing new (`deploy`) but is still cleaned
+ * (`cleanup`): its deletion waits for exactly that.
  */
-async function connect(ctx: ReconcileContext, namespace: string, name: string, reachableOnly = false): Promise<Connection> {
+async function connect(ctx: ReconcileContext, namespace: string, name: string, purpose: 'deploy' | 'cleanup'): Promise<Connection> {
   const cluster = await ctx.store.get({ kind: 'Cluster', namespace, name });
   const what = `Cluster "${namespace}/${name}"`;
   if (!cluster) return { unavailable: `${what} does not exist`, gone: true };
-  if (cluster.metadata.deletionTimestamp) return { unavailable: `${what} is being deleted` };
+  if (purpose === 'deploy' && cluster.metadata.deletionTimestamp) return { unavailable: `${what} is being deleted` };
   const state = (cluster.status as ClusterStatus | undefined)?.state;
-  if (reachableOnly && state === 'OFFLINE') return { unavailable: `${what} is OFFLINE` };
+  if (state === 'OFFLINE') return { unavailable: `${what} is OFFLINE` };
   const kubeconfig = await registeredKubeconfig(ctx.secrets, cluster.spec as ClusterKubeconfigRef);
   return 'problem' in kubeconfig ? { unavailable: `${what}: ${kubeconfig.problem}` } : { objects: new ClusterObjects(kubeconfig.kubeConfig) };
 }
@@ -62,7 +63,7 @@ async function finalize(ctx: ReconcileContext, app: StoredResource): Promise<Rec
   const targets = new Map<string, Manifest[]>([...bound].map((name) => [name, manifests]));
   for (const entry of status.orphans ?? []) targets.set(entry.cluster, [...(targets.get(entry.cluster) ?? []), ...orphanManifests(entry)]);
   for (const [name, objects] of targets) {
-    const connection = await connect(ctx, app.metadata.namespace, name, true);
+    const connection = await connect(ctx, app.metadata.namespace, name, 'cleanup');
     if ('unavailable' in connection) {
       // A cluster that is gone, or dead (OFFLINE), cannot hold the Application forever.
       ctx.logger.warn('cannot remove the application from a cluster; releasing it anyway', { app: app.metadata.name, cluster: name, reason: connection.unavailable });
@@ -88,7 +89,7 @@ async function finalize(ctx: ReconcileContext, app: StoredResource): Promise<Rec
  * a Cluster that no longer exists has nothing left to record.
  */
 async function removeOldCopy(ctx: ReconcileContext, key: ResourceKey, cluster: string, objects: Manifest[]): Promise<Manifest[]> {
-  const previous = await connect(ctx, key.namespace, cluster, true);
+  const previous = await connect(ctx, key.namespace, cluster, 'cleanup');
   if ('unavailable' in previous) {
     ctx.logger.warn('cannot remove the old copy after migrating', { key, cluster, reason: previous.unavailable });
     return previous.gone ? [] : objects;
@@ -110,14 +111,14 @@ async function cleanUpOrphans(ctx: ReconcileContext, key: ResourceKey, orphans: 
   const left: OrphanedObjects[] = [];
   for (const entry of orphans) {
     const cluster = await ctx.store.get({ kind: 'Cluster', namespace: key.namespace, name: entry.cluster });
-    const view = cluster && { deleting: Boolean(cluster.metadata.deletionTimestamp), state: (cluster.status as ClusterStatus | undefined)?.state };
+    const view = cluster && { state: (cluster.status as ClusterStatus | undefined)?.state };
     const action = orphanAction(view, entry.cluster === target);
     if (action === 'drop') {
       ctx.logger.info('forgetting objects left behind', { key, cluster: entry.cluster, reason: view ? 'deployed there again' : 'the cluster is gone' });
       continue;
     }
     if (action === 'remove') {
-      const connection = await connect(ctx, key.namespace, entry.cluster, true);
+      const connection = await connect(ctx, key.namespace, entry.cluster, 'cleanup');
       if (!('unavailable' in connection)) {
         try {
           await removeObjects(connection.objects, orphanManifests(entry));
@@ -134,6 +135,31 @@ async function cleanUpOrphans(ctx: ReconcileContext, key: ResourceKey, orphans: 
 }
 
 /**
+ * The scheduler released the binding because the cluster the application runs on is
+ * being deleted (or gone) and no other fits: its objects are removed from there (or
+ * recorded as left behind when it cannot be reached) and the application is PENDING.
+ */
+async function unbind(ctx: ReconcileContext, app: StoredResource): Promise<ReconcileResult> {
+  const key: ResourceKey = { kind: 'Application', namespace: app.metadata.namespace, name: app.metadata.name };
+  const status = (app.status ?? {}) as ApplicationStatus;
+  const cluster = status.runningOn as string;
+  const left = await removeOldCopy(ctx, key, cluster, deployedObjects((app.spec as { manifests: Manifest[] }).manifests, status.manifests));
+  const orphans = left.length ? withOrphans(status.orphans, cluster, left) : status.orphans;
+  const scheduled = status.conditions?.find((condition) => condition.type === 'Scheduled');
+  ctx.logger.info('removed the application from the cluster it was released from', { key, cluster, leftBehind: left.length });
+  await writeStatus(ctx, app, {
+    state: 'PENDING',
+    reason: scheduled?.message ?? `${cluster} is no longer available`,
+    runningOn: undefined,
+    manifests: undefined,
+    lastAppliedGeneration: undefined,
+    orphans,
+    conditions: withCleanupCondition(status.conditions, orphans, ctx.now()),
+  });
+  return {};
+}
+
+/**
  * Deploys each Application to the cluster the scheduler bound it to (`status.scheduledTo`)
  * and keeps it there: server-side apply of every manifest on every reconcile (a no-op for
  * the cluster when nothing drifted), readiness from the live objects, migration when the
@@ -147,7 +173,7 @@ export const applicationDeployer: Reconciler = {
     if (!app) return {};
     if (app.metadata.deletionTimestamp) return finalize(ctx, app);
     const cluster = (app.status as ApplicationStatus | undefined)?.scheduledTo;
-    if (!cluster) return {};
+    if (!cluster) return (app.status as ApplicationStatus | undefined)?.runningOn ? unbind(ctx, app) : {};
     // Only from here on can objects exist on a cluster, so only from here on is there anything to clean up.
     if (!(app.metadata.finalizers ?? []).includes(DEPLOYER_FINALIZER)) {
       const added = await ctx.store.update({ ...app, metadata: { ...app.metadata, finalizers: [...(app.metadata.finalizers ?? []), DEPLOYER_FINALIZER] } });
@@ -156,7 +182,7 @@ export const applicationDeployer: Reconciler = {
     }
 
     const status = (app.status ?? {}) as ApplicationStatus;
-    const connection = await connect(ctx, key.namespace, cluster, true);
+    const connection = await connect(ctx, key.namespace, cluster, 'deploy');
     if ('unavailable' in connection) {
       // Choosing another cluster is the scheduler's decision; say why nothing happens and look again.
       const conditions = withConditions(status.conditions, [{ type: 'Deployed', status: 'False', reason: 'ClusterUnavailable', message: connection.unavailable }], ctx.now());

@@ -49,12 +49,17 @@ export function clusterStatusFrom(
   };
   const before = previous?.conditions?.find((condition) => condition.type === 'Ready');
   ready.lastTransitionTime = before && before.status === ready.status ? before.lastTransitionTime : probeTime;
+  // Others' conditions (the garbage collector's Drained) keep their place.
+  const others = previous?.conditions ?? [];
+  const conditions = others.some((condition) => condition.type === 'Ready')
+    ? others.map((condition) => (condition.type === 'Ready' ? ready : condition))
+    : [ready, ...others];
   return {
     ...status,
     metrics: previous?.metrics,
     lastProbeTime: probeTime,
     observedGeneration: generation,
-    conditions: [ready],
+    conditions,
   };
 }
 
@@ -76,12 +81,14 @@ export const clusterProbe: Reconciler = {
     if (!cluster) return {};
     const spec = cluster.spec as ClusterSpecView;
 
-    if (cluster.metadata.deletionTimestamp) {
-      if (!(cluster.metadata.finalizers ?? []).includes(KUBECONFIG_FINALIZER)) return {};
+    const deleting = Boolean(cluster.metadata.deletionTimestamp);
+    if (deleting && !(cluster.metadata.finalizers ?? []).includes(KUBECONFIG_FINALIZER)) return {};
+    // The kubeconfig goes last: draining applications and tearing down a created cluster need it.
+    if (deleting && cluster.metadata.finalizers?.every((finalizer) => finalizer === KUBECONFIG_FINALIZER)) {
       if (spec.kubeconfigSecret) await ctx.secrets.delete(spec.kubeconfigSecret);
       await ctx.store.update({
         ...cluster,
-        metadata: { ...cluster.metadata, finalizers: cluster.metadata.finalizers?.filter((f) => f !== KUBECONFIG_FINALIZER) },
+        metadata: { ...cluster.metadata, finalizers: cluster.metadata.finalizers.filter((f) => f !== KUBECONFIG_FINALIZER) },
       });
       ctx.logger.info('released kubeconfig secret of deleted cluster', { key });
       return {};
@@ -101,6 +108,11 @@ export const clusterProbe: Reconciler = {
 
     const status = clusterStatusFrom(observation, previous, cluster.metadata.generation, now);
     if (!spec.kubeconfigSecret && spec.infrastructure) status.state = 'PENDING';
+    if (deleting && observation.reachable) {
+      // Still probed while being deleted, so that the garbage collector knows whether it can clean it.
+      status.state = 'DELETING';
+      status.reason = `being deleted; waiting for ${cluster.metadata.finalizers?.filter((f) => f !== KUBECONFIG_FINALIZER).join(', ')}`;
+    }
     const { lastProbeTime: _a, ...comparable } = status;
     const { lastProbeTime: _b, ...before } = previous ?? {};
     if (!sameJson(comparable, before)) {

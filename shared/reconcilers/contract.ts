@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ResourceKey } from '../resources/kinds.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
-import type { ResourceStore } from '../store/resource-store.ts';
+import type { ResourceStore, StoredResource } from '../store/resource-store.ts';
 
 /** What every reconciler is given: the store, the secrets, a logger and a clock. */
 export interface ReconcileContext {
@@ -16,6 +16,14 @@ export interface ReconcileResult {
   requeueAfterSeconds?: number;
 }
 
+/** A stream record as a reconciler may map it: which object, and its images before and after. */
+export interface ResourceChange {
+  key: ResourceKey;
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  before?: StoredResource;
+  after?: StoredResource;
+}
+
 /**
  * controller-runtime's contract: given only the key of what changed, read the object
  * and the world again, act on the difference, and be safe to run any number of times.
@@ -25,6 +33,11 @@ export interface ReconcileResult {
 export interface Reconciler {
   readonly name: string;
   reconcile(ctx: ReconcileContext, key: ResourceKey): Promise<ReconcileResult>;
+  /**
+   * Which objects a change should reconcile (controller-runtime's `EnqueueRequestForOwner`:
+   * a dependent's change wakes its owners). Only the changed object when omitted.
+   */
+  keysFor?(change: ResourceChange): ResourceKey[];
 }
 
 /** A failure that retrying will not fix: the runtime logs it and does not retry. */

@@ -5,7 +5,8 @@ import type { Dependencies } from '../dependencies.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { logger as rootLogger } from '../observability.ts';
 import { isKind, type ResourceKey } from '../resources/kinds.ts';
-import { TerminalReconcileError, type ReconcileContext, type Reconciler } from './contract.ts';
+import type { StoredResource } from '../store/resource-store.ts';
+import { TerminalReconcileError, type ReconcileContext, type Reconciler, type ResourceChange } from './contract.ts';
 import { MAX_REQUEUE_DELAY_SECONDS, type ReconcilerDefinition } from './triggers.ts';
 
 export type ReconcilerEvent = DynamoDBStreamEvent | SQSEvent | ScheduledEvent;
@@ -41,6 +42,26 @@ export function keyFromStreamRecord(record: DynamoDBRecord): ResourceKey {
     throw new TerminalReconcileError(`stream record ${record.eventID ?? '?'} has no resource key`);
   }
   return { kind, namespace, name };
+}
+
+function imageOf(image: Record<string, { S?: string }> | undefined): StoredResource | undefined {
+  const text = image?.resource?.S;
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as StoredResource;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The change a stream record describes (images need the NEW_AND_OLD_IMAGES stream view). */
+export function changeFromStreamRecord(record: DynamoDBRecord): ResourceChange {
+  return {
+    key: keyFromStreamRecord(record),
+    eventName: record.eventName ?? 'MODIFY',
+    before: imageOf(record.dynamodb?.OldImage as Record<string, { S?: string }> | undefined),
+    after: imageOf(record.dynamodb?.NewImage as Record<string, { S?: string }> | undefined),
+  };
 }
 
 export function keyFromQueueRecord(record: SQSRecord): ResourceKey {
@@ -148,20 +169,22 @@ export function createReconcilerHandler(
   }
 
   async function resync(): Promise<void> {
-    let continueToken: string | undefined;
     let failures = 0;
-    do {
-      const page = await dependencies.store.list({ kind: definition.owns, limit: 100, continueToken });
-      for (const resource of page.items) {
-        const key = { kind: definition.owns, namespace: resource.metadata.namespace, name: resource.metadata.name };
-        // One object's failure must not starve the others; the next tick retries it.
-        await reconcileKey(() => key).catch((error: unknown) => {
-          // A conflict only means the object moved on; its own stream event follows.
-          if (!(error instanceof ConflictError)) failures++;
-        });
-      }
-      continueToken = page.continueToken;
-    } while (continueToken);
+    for (const kind of definition.owns) {
+      let continueToken: string | undefined;
+      do {
+        const page = await dependencies.store.list({ kind, limit: 100, continueToken });
+        for (const resource of page.items) {
+          const key = { kind, namespace: resource.metadata.namespace, name: resource.metadata.name };
+          // One object's failure must not starve the others; the next tick retries it.
+          await reconcileKey(() => key).catch((error: unknown) => {
+            // A conflict only means the object moved on; its own stream event follows.
+            if (!(error instanceof ConflictError)) failures++;
+          });
+        }
+        continueToken = page.continueToken;
+      } while (continueToken);
+    }
     if (failures) logger.warn('scheduled resync finished with failures', { failures });
   }
 
@@ -170,11 +193,23 @@ export function createReconcilerHandler(
     if (isStreamEvent(event)) {
       // Level-triggered: several records about one object need one reconcile, not racing ones.
       const inFlight = new Map<string, Promise<void>>();
-      const reconcileRecord = (record: DynamoDBRecord) => {
-        const id = `${record.dynamodb?.Keys?.pk?.S}/${record.dynamodb?.Keys?.sk?.S}`;
+      const reconcileOnce = (key: ResourceKey) => {
+        const id = `${key.kind}/${key.namespace}/${key.name}`;
         let run = inFlight.get(id);
-        if (!run) inFlight.set(id, (run = reconcileKey(() => keyFromStreamRecord(record))));
+        if (!run) inFlight.set(id, (run = reconcileKey(() => key)));
         return run;
+      };
+      const reconcileRecord = async (record: DynamoDBRecord) => {
+        let keys: ResourceKey[];
+        try {
+          keys = reconciler.keysFor ? reconciler.keysFor(changeFromStreamRecord(record)) : [keyFromStreamRecord(record)];
+        } catch (error) {
+          if (error instanceof TerminalReconcileError) return void logger.error('reconcile failed permanently; not retrying', { error });
+          throw error;
+        }
+        const results = await Promise.allSettled(keys.map(reconcileOnce));
+        const failure = results.find((result) => result.status === 'rejected');
+        if (failure) throw failure.reason;
       };
       return processPartialResponse(event, reconcileRecord, streamProcessor, { context: lambdaContext });
     }

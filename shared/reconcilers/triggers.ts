@@ -1,4 +1,4 @@
-import type { Kind } from '../resources/kinds.ts';
+import { KIND_NAMES, type Kind } from '../resources/kinds.ts';
 
 /**
  * What wakes each reconciler. The CDK stack (event source mappings, schedules, queues)
@@ -9,6 +9,8 @@ export interface StreamTrigger {
   /** Kinds whose changes wake the reconciler; matched on the stream record's partition key. */
   kinds: readonly Kind[];
   eventNames: readonly ('INSERT' | 'MODIFY' | 'REMOVE')[];
+  /** INSERT and MODIFY records only of objects being deleted (REMOVE records always). */
+  deletingOnly?: boolean;
   batchSize: number;
   maximumBatchingWindowSeconds: number;
   /** Retries of a failed batch before its records go to the dead-letter queue. */
@@ -36,8 +38,8 @@ export interface ReconcilerDefinition {
   description: string;
   /** Handler module, relative to the repository root; exports `handler`. */
   entry: string;
-  /** The kind whose objects this reconciler owns: a scheduled run resyncs all of them. */
-  owns: Kind;
+  /** The kinds whose objects this reconciler owns: a scheduled run resyncs all of them. */
+  owns: readonly Kind[];
   stream?: StreamTrigger;
   schedules: readonly ScheduleTrigger[];
   timeoutSeconds: number;
@@ -66,7 +68,7 @@ export const RECONCILERS = [
     description:
       'Connects to each registered cluster with its stored kubeconfig and records state, Kubernetes version, nodes and custom resources; releases the kubeconfig secret when a Cluster is deleted.',
     entry: 'lambdas/cluster-probe/handler.ts',
-    owns: 'Cluster',
+    owns: ['Cluster'],
     stream: {
       kinds: ['Cluster'],
       eventNames: ['INSERT', 'MODIFY'],
@@ -82,7 +84,7 @@ export const RECONCILERS = [
     description:
       'Server-side applies each Application to the cluster it is scheduled to, reports per-manifest readiness, corrects drift, migrates it when the binding moves, and removes it from the clusters on deletion.',
     entry: 'lambdas/application-deployer/handler.ts',
-    owns: 'Application',
+    owns: ['Application'],
     stream: {
       kinds: ['Application'],
       eventNames: ['INSERT', 'MODIFY'],
@@ -98,7 +100,7 @@ export const RECONCILERS = [
     description:
       'Binds each Application to the best fitting Cluster of its namespace (filter, score, bind) and re-evaluates the binding for migration and failover.',
     entry: 'lambdas/scheduler/handler.ts',
-    owns: 'Application',
+    owns: ['Application'],
     stream: {
       // Cluster changes matter too: a new cluster can place a pending app, a removed one forces failover.
       kinds: ['Application', 'Cluster'],
@@ -107,6 +109,24 @@ export const RECONCILERS = [
     },
     schedules: [{ name: 'reevaluate-placements', rateMinutes: 1, description: 'Re-evaluate every placement: migration to better clusters, failover' }],
     timeoutSeconds: 60,
+    memorySizeMb: 512,
+    secrets: 'none',
+  },
+  {
+    name: 'garbage-collector',
+    description:
+      'Cascading deletion through ownerReferences (Foreground, Background, Orphan), dangling owner references and ownership cycles; holds a deleted Cluster until its applications have left it.',
+    entry: 'lambdas/garbage-collector/handler.ts',
+    owns: KIND_NAMES,
+    stream: {
+      // Only deletions matter: an object being deleted, or one removed (its dependents may now dangle).
+      kinds: KIND_NAMES,
+      eventNames: ['MODIFY', 'REMOVE'],
+      deletingOnly: true,
+      ...STREAM_DEFAULTS,
+    },
+    schedules: [{ name: 'sweep-garbage', rateMinutes: 5, description: 'Sweep every object: dangling owner references, deletions an event was missed for' }],
+    timeoutSeconds: 120,
     memorySizeMb: 512,
     secrets: 'none',
   },
@@ -121,14 +141,17 @@ export function reconcilerDefinition(name: ReconcilerName): ReconcilerDefinition
 }
 
 /**
- * The Lambda event-filter pattern for a stream trigger (FilterCriteria). The local
- * stream poller evaluates the very same pattern.
+ * The Lambda event-filter patterns for a stream trigger (FilterCriteria; a record passes
+ * when any matches). The local stream poller evaluates the very same patterns.
  */
-export function streamFilterPattern(trigger: StreamTrigger): Record<string, unknown> {
-  return {
-    eventName: [...trigger.eventNames],
-    dynamodb: { Keys: { pk: { S: [...trigger.kinds] } } },
-  };
+export function streamFilterPatterns(trigger: StreamTrigger): Record<string, unknown>[] {
+  const keys = { Keys: { pk: { S: [...trigger.kinds] } } };
+  if (!trigger.deletingOnly) return [{ eventName: [...trigger.eventNames], dynamodb: keys }];
+  const writes = trigger.eventNames.filter((name) => name !== 'REMOVE');
+  return [
+    ...(writes.length ? [{ eventName: writes, dynamodb: { ...keys, NewImage: { deleting: { BOOL: [true] } } } }] : []),
+    ...(trigger.eventNames.includes('REMOVE') ? [{ eventName: ['REMOVE'], dynamodb: keys }] : []),
+  ];
 }
 
 /** Requeue delays longer than SQS allows are clamped; the scheduled resync covers the rest. */

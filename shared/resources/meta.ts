@@ -46,8 +46,8 @@ export const labels = z.record(z.string(), z.string()).superRefine((map, ctx) =>
 export const ownerReference = z.object({
   apiVersion: z.string(),
   kind: z.string(),
-  name: z.string(),
-  uid: z.string(),
+  name: z.string().min(1, 'is required'),
+  uid: z.string().min(1, 'is required'),
   controller: z.boolean().optional(),
   blockOwnerDeletion: z.boolean().optional(),
 });

@@ -38,7 +38,12 @@ export function statusAfter(current: ApplicationStatus, decision: PlacementDecis
       break;
     case 'unschedulable':
       condition = { type: SCHEDULED_CONDITION, status: 'False', reason: 'NoFittingCluster', message: decision.message };
-      if (!current.scheduledTo) next.state = 'PENDING';
+      if (decision.release) {
+        // The deployer removes what runs on the departing cluster and then says PENDING itself.
+        next.scheduledTo = undefined;
+        next.scheduledAt = undefined;
+      }
+      if (!next.scheduledTo && !next.runningOn) next.state = 'PENDING';
       break;
   }
   condition = { ...condition, lastTransitionTime: previous?.status === condition.status ? previous.lastTransitionTime : nowText };

@@ -34,7 +34,8 @@ export type PlacementDecision =
   /** Keep the current cluster; `reconsiderAfterSeconds` when a better one waits for the stable period to end. */
   | { action: 'stay'; cluster: string; message: string; placement: PlacementEntry[]; reconsiderAfterSeconds?: number }
   /** Nothing fits. A bound application keeps its cluster: taking it away would only stop it. */
-  | { action: 'unschedulable'; message: string; placement: PlacementEntry[] };
+  /** `release`: the current binding goes too, because its cluster is being deleted or gone. */
+  | { action: 'unschedulable'; message: string; placement: PlacementEntry[]; release?: boolean };
 
 /**
  * Krake's placement: filter the clusters, score the candidates, and decide whether the
@@ -69,7 +70,11 @@ export function placeApplication(input: PlacementInput): PlacementDecision {
   const currentCluster = input.clusters.find((cluster) => cluster.name === current);
   const failure = currentCluster ? healthProblem(currentCluster) : 'gone';
   if (failure) {
-    if (!best) return { action: 'unschedulable', message: `${current} is ${failure} and ${noFitMessage(input, rejections)}`, placement };
+    if (!best) {
+      // A cluster that is going away cannot keep the application; one that is down may come back.
+      const release = failure === 'gone' || Boolean(currentCluster?.deleting);
+      return { action: 'unschedulable', message: `${current} is ${failure} and ${noFitMessage(input, rejections)}`, placement, ...(release ? { release } : {}) };
+    }
     return bind(best.cluster, 'FailedOver', `${current} is ${failure}; moved to ${best.cluster}`);
   }
 

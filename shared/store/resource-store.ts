@@ -208,20 +208,25 @@ export class ResourceStore {
   }
 
   /**
-   * Kubernetes deletion: with finalizers the object only gets a `deletionTimestamp`
-   * (and a new generation) and waits for its finalizers to go; without, it is removed.
+   * Kubernetes deletion: with finalizers (those the object has, plus `finalizers` a
+   * deletion starts with) the object only gets a `deletionTimestamp` (and a new
+   * generation) and waits for its finalizers to go; without, it is removed. A second
+   * delete of an object already being deleted changes nothing: the first one's
+   * finalizers decide.
    */
-  async delete(key: ResourceKey, expectedResourceVersion?: string): Promise<DeleteOutcome> {
+  async delete(key: ResourceKey, options: { resourceVersion?: string; finalizers?: readonly string[] } = {}): Promise<DeleteOutcome> {
     const current = await this.mustGet(key);
-    this.checkVersion(key, current, expectedResourceVersion);
-    if ((current.metadata.finalizers ?? []).length === 0) {
+    this.checkVersion(key, current, options.resourceVersion);
+    if (current.metadata.deletionTimestamp) return { removed: false, resource: current };
+    const finalizers = [...(current.metadata.finalizers ?? [])];
+    for (const finalizer of options.finalizers ?? []) if (!finalizers.includes(finalizer)) finalizers.push(finalizer);
+    if (finalizers.length === 0) {
       await this.remove(current);
       return { removed: true, last: current };
     }
-    if (current.metadata.deletionTimestamp) return { removed: false, resource: current };
     const next: StoredResource = {
       ...current,
-      metadata: { ...current.metadata, deletionTimestamp: kubeTimestamp(), generation: current.metadata.generation + 1 },
+      metadata: { ...current.metadata, finalizers, deletionTimestamp: kubeTimestamp(), generation: current.metadata.generation + 1 },
     };
     return { removed: false, resource: await this.replace(current, next) };
   }

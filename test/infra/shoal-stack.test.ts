@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadShoalConfig } from '../../infra/config.ts';
 import { ShoalStack } from '../../infra/shoal-stack.ts';
-import { RECONCILERS, streamFilterPattern, type ReconcilerDefinition } from '../../shared/reconcilers/triggers.ts';
+import { RECONCILERS, streamFilterPatterns, type ReconcilerDefinition } from '../../shared/reconcilers/triggers.ts';
 
 // The slices of CloudFormation the assertions read.
 type Ref = { Ref: string };
@@ -154,7 +154,7 @@ function expectEncryptedTlsOnlyQueue(template: Template, queueId: string) {
 const extra: ReconcilerDefinition = {
   ...definitions[0]!,
   name: 'extra-resync',
-  owns: 'Application',
+  owns: ['Application'],
   stream: {
     kinds: ['Application', 'Cluster'],
     eventNames: ['REMOVE'],
@@ -271,8 +271,7 @@ describe('ShoalStack', () => {
       // Assess
       expect(streamMappings).toHaveLength(1);
       const mapping = streamMappings[0]!;
-      expect(mapping.FilterCriteria?.Filters).toHaveLength(1);
-      expect(JSON.parse(mapping.FilterCriteria!.Filters[0]!.Pattern)).toStrictEqual(streamFilterPattern(trigger));
+      expect(mapping.FilterCriteria?.Filters.map((filter) => JSON.parse(filter.Pattern) as unknown)).toStrictEqual(streamFilterPatterns(trigger));
       expect(mapping).toMatchObject({
         BatchSize: trigger.batchSize,
         MaximumBatchingWindowInSeconds: trigger.maximumBatchingWindowSeconds,
@@ -446,7 +445,7 @@ describe('ShoalStack with another reconciler', () => {
     const streamMapping = mappingsOf(extendedTemplate, functionId).find((mapping) => mapping.FilterCriteria);
     // Assess
     extendedTemplate.resourceCountIs('AWS::Lambda::Function', definitions.length + 2);
-    expect(JSON.parse(streamMapping!.FilterCriteria!.Filters[0]!.Pattern)).toStrictEqual(streamFilterPattern(extra.stream!));
+    expect(streamMapping!.FilterCriteria!.Filters.map((filter) => JSON.parse(filter.Pattern) as unknown)).toStrictEqual(streamFilterPatterns(extra.stream!));
     extendedTemplate.hasResourceProperties('AWS::Events::Rule', {
       Name: 'ShoalExtended-extra-resync',
       ScheduleExpression: 'rate(15 minutes)',

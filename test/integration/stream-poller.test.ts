@@ -19,7 +19,7 @@ const definition = (stream: Partial<StreamTrigger> = {}): Definition => ({
   name: 'test-reconciler',
   description: 'records what it is given',
   entry: 'lambdas/cluster-probe/handler.ts',
-  owns: 'Cluster',
+  owns: ['Cluster'],
   schedules: [],
   timeoutSeconds: 30,
   memorySizeMb: 128,

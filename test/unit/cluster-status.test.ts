@@ -120,14 +120,16 @@ describe('clusterStatusFrom', () => {
     expect(status.conditions?.[0]?.lastTransitionTime).toBe(NOW_TEXT);
   });
 
-  it('sets observedGeneration to the generation probed and keeps only the Ready condition', () => {
+  it("sets observedGeneration to the generation probed and keeps others' conditions in place", () => {
     // Prepare
-    const before = { ...previous('ONLINE', 'True'), conditions: [{ type: 'Other', status: 'True' as const }] };
+    const drained = { type: 'Drained', status: 'False' as const, reason: 'ApplicationsRemaining' };
+    const before = { ...previous('ONLINE', 'True'), conditions: [drained] };
     // Act
     const status = clusterStatusFrom(healthy, before, 7, NOW);
+    const again = clusterStatusFrom(healthy, status, 7, NOW);
     // Assess
     expect(status.observedGeneration).toBe(7);
-    expect(status.conditions).toHaveLength(1);
-    expect(status.conditions?.[0]).toMatchObject({ type: 'Ready', lastTransitionTime: NOW_TEXT });
+    expect(status.conditions).toEqual([expect.objectContaining({ type: 'Ready', lastTransitionTime: NOW_TEXT }), drained]);
+    expect(again.conditions).toEqual(status.conditions);
   });
 });

@@ -189,15 +189,15 @@ describe('objects left behind on an unreachable cluster', () => {
     expect(manifests).toEqual([...web, m('v1', 'Namespace', 'shop')]);
   });
 
-  it('retries removal only on an ONLINE cluster and forgets a gone cluster or one deployed to again', () => {
+  it('retries removal only on a reachable (ONLINE or DELETING) cluster and forgets a gone cluster or one deployed to again', () => {
     // Assess
-    expect(orphanAction({ deleting: false, state: 'ONLINE' }, false)).toBe('remove');
-    expect(orphanAction({ deleting: false, state: 'OFFLINE' }, false)).toBe('keep');
-    expect(orphanAction({ deleting: false, state: 'UNHEALTHY' }, false)).toBe('keep');
-    expect(orphanAction({ deleting: false }, false)).toBe('keep');
-    expect(orphanAction({ deleting: true, state: 'ONLINE' }, false)).toBe('keep');
+    expect(orphanAction({ state: 'ONLINE' }, false)).toBe('remove');
+    expect(orphanAction({ state: 'DELETING' }, false)).toBe('remove');
+    expect(orphanAction({ state: 'OFFLINE' }, false)).toBe('keep');
+    expect(orphanAction({ state: 'UNHEALTHY' }, false)).toBe('keep');
+    expect(orphanAction({}, false)).toBe('keep');
     expect(orphanAction(undefined, false)).toBe('drop');
-    expect(orphanAction({ deleting: false, state: 'ONLINE' }, true)).toBe('drop');
+    expect(orphanAction({ state: 'ONLINE' }, true)).toBe('drop');
   });
 
   it('says CleanedUp False while anything is left, True once it is gone, and nothing for an app that never left anything', () => {

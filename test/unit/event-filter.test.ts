@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchesAnyPattern, matchesPattern, type FilterPattern } from '../../shared/local/event-filter.ts';
-import { RECONCILERS, streamFilterPattern } from '../../shared/reconcilers/triggers.ts';
+import { RECONCILERS, streamFilterPatterns } from '../../shared/reconcilers/triggers.ts';
 
 /** A DynamoDB stream record as Lambda hands it to a filter (keys only, as Shoal's table streams). */
 function streamRecord(eventName: string, kind: string, name = 'default/one') {
@@ -20,7 +20,7 @@ function streamRecord(eventName: string, kind: string, name = 'default/one') {
 
 describe('matchesPattern with the cluster-probe stream filter', () => {
   const [probe] = RECONCILERS;
-  const pattern = streamFilterPattern(probe.stream) as FilterPattern;
+  const [pattern] = streamFilterPatterns(probe.stream) as [FilterPattern];
 
   it.each([
     ['INSERT', 'Cluster', true],

@@ -213,7 +213,7 @@ describe('ShoalApi routing', () => {
     // Assess
     expect(response.statusCode).toBe(code);
     expect(bodyOf(response)).toEqual(stored(name));
-    expect(service.calls).toEqual([{ method: 'delete', args: [{ kind: 'Cluster', namespace: 'default', name: 'x' }, '7'] }]);
+    expect(service.calls).toEqual([{ method: 'delete', args: [{ kind: 'Cluster', namespace: 'default', name: 'x' }, { resourceVersion: '7' }] }]);
   });
 
   it('takes the DELETE precondition from DeleteOptions in the body', async () => {
@@ -224,7 +224,33 @@ describe('ShoalApi routing', () => {
     await api.handle(request('DELETE', `${BASE}/namespaces/default/clusters/x`, { body }));
     await api.handle(request('DELETE', `${BASE}/namespaces/default/clusters/y`));
     // Assess
-    expect(service.calls.map((call) => call.args[1])).toEqual(['9', undefined]);
+    expect(service.calls.map((call) => call.args[1])).toEqual([{ resourceVersion: '9' }, { resourceVersion: undefined }]);
+  });
+
+  it.each([
+    [{ query: { propagationPolicy: 'Orphan' } }, 'Orphan'],
+    [{ query: { propagationPolicy: 'background' } }, 'Background'],
+    [{ body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground' }) }, 'Foreground'],
+    [{ query: { propagationPolicy: 'Orphan' }, body: JSON.stringify({ propagationPolicy: 'Foreground' }) }, 'Orphan'],
+  ])('takes the propagation policy from the query or a DeleteOptions body %#', async (parts, policy) => {
+    // Prepare
+    const { api, service } = setup();
+    // Act
+    const response = await api.handle(request('DELETE', `${BASE}/namespaces/default/clusters/x`, parts));
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(service.calls[0]?.args[1]).toMatchObject({ propagationPolicy: policy });
+  });
+
+  it('refuses an unknown propagation policy, naming the allowed ones', async () => {
+    // Prepare
+    const { api, service } = setup();
+    // Act
+    const response = await api.handle(request('DELETE', `${BASE}/namespaces/default/clusters/x`, { query: { propagationPolicy: 'Cascade' } }));
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect((bodyOf(response) as { message: string }).message).toBe('propagationPolicy "Cascade" is not one of Foreground, Background, Orphan');
+    expect(service.calls).toEqual([]);
   });
 });
 

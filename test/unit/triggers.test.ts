@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isKind } from '../../shared/resources/kinds.ts';
-import { RECONCILERS, reconcilerDefinition, streamFilterPattern, type StreamTrigger } from '../../shared/reconcilers/triggers.ts';
+import { RECONCILERS, reconcilerDefinition, streamFilterPatterns, type StreamTrigger } from '../../shared/reconcilers/triggers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -33,7 +33,8 @@ describe('RECONCILERS', () => {
     const { stream, schedules } = definition;
     // Act / Assess: names usable in AWS resource names, kinds real, limits within Lambda's
     expect(definition.name).toMatch(/^[a-z0-9-]+$/);
-    expect(isKind(definition.owns)).toBe(true);
+    expect(definition.owns.length).toBeGreaterThan(0);
+    expect(definition.owns.every(isKind)).toBe(true);
     expect(definition.timeoutSeconds).toBeGreaterThan(0);
     expect(definition.timeoutSeconds).toBeLessThanOrEqual(900);
     for (const schedule of schedules) {
@@ -56,7 +57,7 @@ describe('RECONCILERS', () => {
   });
 });
 
-describe('streamFilterPattern', () => {
+describe('streamFilterPatterns', () => {
   it('filters on event names and on the partition key (the kind)', () => {
     // Prepare
     const trigger: StreamTrigger = {
@@ -69,16 +70,37 @@ describe('streamFilterPattern', () => {
       startingPosition: 'LATEST',
     };
     // Act
-    const pattern = streamFilterPattern(trigger);
+    const patterns = streamFilterPatterns(trigger);
     // Assess
-    expect(pattern).toEqual({ eventName: ['INSERT', 'REMOVE'], dynamodb: { Keys: { pk: { S: ['Application', 'Cluster'] } } } });
-    expect(JSON.parse(JSON.stringify(pattern))).toEqual(pattern);
+    expect(patterns).toEqual([{ eventName: ['INSERT', 'REMOVE'], dynamodb: { Keys: { pk: { S: ['Application', 'Cluster'] } } } }]);
+    expect(JSON.parse(JSON.stringify(patterns))).toEqual(patterns);
+  });
+
+  it('passes writes only of objects being deleted, and every removal, for a deletingOnly trigger', () => {
+    // Prepare
+    const trigger: StreamTrigger = {
+      kinds: ['Cloud'],
+      eventNames: ['MODIFY', 'REMOVE'],
+      deletingOnly: true,
+      batchSize: 1,
+      maximumBatchingWindowSeconds: 0,
+      maximumRetryAttempts: 1,
+      bisectBatchOnFunctionError: false,
+      startingPosition: 'LATEST',
+    };
+    // Act
+    const patterns = streamFilterPatterns(trigger);
+    // Assess
+    expect(patterns).toEqual([
+      { eventName: ['MODIFY'], dynamodb: { Keys: { pk: { S: ['Cloud'] } }, NewImage: { deleting: { BOOL: [true] } } } },
+      { eventName: ['REMOVE'], dynamodb: { Keys: { pk: { S: ['Cloud'] } } } },
+    ]);
   });
 
   it('copies the lists, so a pattern cannot change a trigger', () => {
     // Prepare
     const [probe] = RECONCILERS;
-    const pattern = streamFilterPattern(probe.stream) as { eventName: string[] };
+    const [pattern] = streamFilterPatterns(probe.stream) as [{ eventName: string[] }];
     // Act
     pattern.eventName.push('REMOVE');
     // Assess
