@@ -321,6 +321,15 @@ describe('scale', () => {
     expect(eks.commandCalls(CreateNodegroupCommand)[0]?.args[0].input.scalingConfig).toEqual({ minSize: 4, maxSize: 4, desiredSize: 4 });
     expect(eks.commandCalls(UpdateNodegroupConfigCommand)).toHaveLength(0);
   });
+
+  it('does not create a cluster that does not exist', async () => {
+    eks.on(DescribeNodegroupCommand).rejects(notFound());
+    eks.on(DescribeClusterCommand).rejects(notFound());
+
+    await expect(eksProvider(context, { clientFor }).scale(targetWith({ nodes: 4 }))).rejects.toThrow(/does not exist/);
+
+    expect(eks.commandCalls(CreateClusterCommand)).toHaveLength(0);
+  });
 });
 
 describe('upgrade', () => {
@@ -432,6 +441,7 @@ describe('errors', () => {
     ['InvalidParameterException', awsError(InvalidParameterException, 'Subnets specified must be in at least two different AZs')],
     ['UnsupportedAvailabilityZoneException', awsError(UnsupportedAvailabilityZoneException, 'Cannot create cluster because us-east-1e does not have sufficient capacity')],
     ['ResourceLimitExceededException', awsError(ResourceLimitExceededException, 'Cluster limit exceeded for account')],
+    ['AccessDenied (STS, assuming roleArn)', Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' })],
   ])("turn %s into a ProviderRejectedError with AWS's message", async (_name, error) => {
     eks.on(DescribeClusterCommand).rejects(notFound());
     eks.on(CreateClusterCommand).rejects(error);

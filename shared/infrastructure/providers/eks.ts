@@ -230,11 +230,13 @@ export function eksProvider(context: ProviderContext, options: EksProviderOption
     },
 
     async scale(target) {
-      const { name, region, client } = resolve(target);
+      const { name, region, eks, client } = resolve(target);
       const nodegroup = await describeNodegroup(client, name, region);
       if (!nodegroup) {
-        // Not created yet: creating it (when the cluster is ready) gives it the shape's size.
-        await create(target);
+        // Not created yet: creating it (once the cluster is ACTIVE) gives it the shape's size.
+        const cluster = await describeCluster(client, name, region);
+        if (!cluster) throw new Error(`EKS cluster ${name} in ${region} does not exist: create it before scaling`);
+        if (cluster.status === 'ACTIVE') await createNodegroup(target, client, name, region, eks);
         return;
       }
       const { machineType, nodes } = target.shape;
