@@ -205,6 +205,23 @@ describe('cluster-api provider on a real management cluster', () => {
     expect(await provider.describe(upgraded)).toEqual({ phase: 'absent' });
   });
 
+  it('leaves alone a Cluster of the same name that Shoal did not create', async () => {
+    // Prepare: someone else's Cluster holds the name
+    const target = targetOf(`taken-${run}`, { nodes: 1 });
+    const theirs = { apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', metadata: { name: target.id, namespace: capiNamespace } } as Manifest;
+    expect((await c1().apply({ ...theirs, spec: { topology: { class: 'theirs', version: 'v1.29.0' } } } as Manifest)).result).toBe('applied');
+
+    // Act / Assess: not taken over, not reported as Shoal's, not deleted, no credentials handed out
+    const create = provider.create(target);
+    await expect(create).rejects.toBeInstanceOf(ProviderRejectedError);
+    await expect(create).rejects.toThrow(/Cluster "capi-[0-9a-f]+\/default-taken-[0-9a-f]+" on management cluster "mgmt" was not created by Shoal for Cluster "default\/taken-[0-9a-f]+"/);
+    expect((await liveCluster(target.id))?.spec?.topology).toEqual({ class: 'theirs', version: 'v1.29.0' });
+    expect(await provider.describe(target)).toMatchObject({ phase: 'absent', message: expect.stringContaining('was not created by Shoal') });
+    await provider.delete(target);
+    expect(await liveCluster(target.id)).toBeDefined();
+    await expect(provider.credentials(target)).rejects.toBeInstanceOf(ProviderRejectedError);
+  });
+
   it('refuses a kubeconfig Shoal could not use, for good', async () => {
     // Prepare: a Secret whose kubeconfig runs an exec plugin
     const target = targetOf(`exec-${run}`, { nodes: 1 });

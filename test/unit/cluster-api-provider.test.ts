@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type ClusterApiView,
   desiredCluster,
+  isCreatedFor,
   kubernetesVersion,
   type LiveCluster,
   observeCluster,
@@ -92,6 +93,16 @@ describe('desiredCluster', () => {
 
     expect(() => desiredCluster(onAws)).toThrow(ProviderRejectedError);
     expect(() => desiredCluster(onAws)).toThrow(/Cloud "aws" is of type "aws"/);
+  });
+});
+
+describe('isCreatedFor', () => {
+  it('recognises the Cluster Shoal created for the target by its labels, and only that one', () => {
+    const ours = desiredCluster(target());
+
+    expect(isCreatedFor(ours, target())).toBe(true);
+    expect(isCreatedFor({ ...ours, metadata: { ...ours.metadata, labels: {} } }, target())).toBe(false);
+    expect(isCreatedFor(ours, { ...target(), name: 'other' })).toBe(false);
   });
 });
 

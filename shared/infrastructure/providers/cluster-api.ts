@@ -39,13 +39,22 @@ export function kubernetesVersion(version: string): string {
   return `v${match[1]}.${match[2]}.${match[3] ?? '0'}`;
 }
 
+/** Labels that tie a Cluster API Cluster to the Shoal Cluster it was created for. */
+export const shoalLabels = (target: ProvisionTarget) => ({ 'shoal.io/namespace': target.namespace, 'shoal.io/cluster': target.name });
+
+/** False for a Cluster that holds the target's name but was not created by Shoal for it: Shoal leaves that one alone. */
+export function isCreatedFor(cluster: KubernetesObject, target: ProvisionTarget): boolean {
+  const labels = cluster.metadata?.labels ?? {};
+  return Object.entries(shoalLabels(target)).every(([key, value]) => labels[key] === value);
+}
+
 /** The Cluster API Cluster Shoal applies for a target: create, scale and upgrade all apply this. */
 export function desiredCluster(target: ProvisionTarget): Manifest {
   const { settings, namespace } = placementOf(target);
   return {
     apiVersion: CLUSTER_API_VERSION,
     kind: 'Cluster',
-    metadata: { name: target.id, namespace, labels: { 'shoal.io/namespace': target.namespace, 'shoal.io/cluster': target.name } },
+    metadata: { name: target.id, namespace, labels: shoalLabels(target) },
     spec: {
       topology: {
         class: settings.clusterClass,
@@ -146,13 +155,25 @@ export function clusterApiProvider(context: ProviderContext): InfrastructureProv
     kind: 'Cluster',
     metadata: { name: target.id, namespace: placementOf(target).namespace },
   });
+  const describeCluster = (target: ProvisionTarget, managementClusterName: string) =>
+    `Cluster "${placementOf(target).namespace}/${target.id}" on management cluster "${managementClusterName}"`;
+  const foreign = (target: ProvisionTarget, managementClusterName: string) =>
+    `${describeCluster(target, managementClusterName)} was not created by Shoal for Cluster "${target.namespace}/${target.name}" (its shoal.io/namespace and shoal.io/cluster labels differ): Shoal leaves it alone`;
+
+  /** The target's Cluster on the management cluster, if any; `owned` is false for one Shoal did not create for it. */
+  async function readCluster(target: ProvisionTarget) {
+    const { objects, name } = await managementCluster(target);
+    const cluster = (await objects.read(clusterRef(target))) as LiveCluster | undefined;
+    return { objects, name, cluster, owned: cluster ? isCreatedFor(cluster, target) : false };
+  }
 
   /** Create, scale and upgrade: server-side apply of the whole topology Shoal owns. */
   async function applyTopology(target: ProvisionTarget): Promise<void> {
     const desired = desiredCluster(target);
-    const { objects, name } = await managementCluster(target);
+    const { objects, name, cluster, owned } = await readCluster(target);
+    if (cluster && !owned) throw new ProviderRejectedError(`${foreign(target, name)}: delete or rename it, or give the Shoal Cluster another name`);
     const outcome = await objects.apply(desired);
-    const where = `Cluster "${desired.metadata.namespace}/${desired.metadata.name}" on management cluster "${name}"`;
+    const where = describeCluster(target, name);
     if (outcome.result === 'rejected') throw new ProviderRejectedError(`${where} was refused: ${outcome.message}`);
     if (outcome.result === 'unknown-kind') throw new Error(`cannot create ${where}: ${outcome.message}; install Cluster API there (clusterctl init)`);
     context.logger.info('applied Cluster API topology', { cluster: target.id, managementCluster: name, shape: target.shape });
@@ -164,8 +185,9 @@ export function clusterApiProvider(context: ProviderContext): InfrastructureProv
     upgrade: applyTopology,
 
     async describe(target) {
-      const { objects } = await managementCluster(target);
-      const cluster = (await objects.read(clusterRef(target))) as LiveCluster | undefined;
+      const { objects, name, cluster, owned } = await readCluster(target);
+      // Shoal's cluster does not exist: another one holds its name (create says so).
+      if (cluster && !owned) return { phase: 'absent', message: foreign(target, name) };
       if (!cluster || cluster.metadata?.deletionTimestamp) return observeCluster({ cluster, machineDeployments: [], kubeconfigSecretExists: false });
       const { namespace } = placementOf(target);
       const [machineDeployments, secret, controlPlane] = await Promise.all([
@@ -180,13 +202,20 @@ export function clusterApiProvider(context: ProviderContext): InfrastructureProv
     },
 
     async delete(target) {
-      const { objects, name } = await managementCluster(target);
+      const { objects, name, cluster, owned } = await readCluster(target);
+      if (!cluster) return;
+      if (!owned) {
+        context.logger.warn('not deleting a Cluster API Cluster Shoal did not create', { cluster: target.id, managementCluster: name });
+        return;
+      }
       await objects.delete(clusterRef(target));
       context.logger.info('deleted Cluster API Cluster', { cluster: target.id, managementCluster: name });
     },
 
     async credentials(target) {
-      const { objects, name } = await managementCluster(target);
+      const { objects, name, cluster, owned } = await readCluster(target);
+      // The Secret of a Cluster Shoal did not create holds someone else's credentials.
+      if (cluster && !owned) throw new ProviderRejectedError(foreign(target, name));
       const { namespace } = placementOf(target);
       const secretName = kubeconfigSecretName(target.id);
       const where = `Secret "${namespace}/${secretName}" on management cluster "${name}"`;
