@@ -1,4 +1,4 @@
-import { ApiException, HttpMethod, type KubeConfig, KubernetesObjectApi, PatchStrategy, type V1APIResource } from '@kubernetes/client-node';
+import { ApiException, HttpMethod, type KubeConfig, type KubernetesObject, KubernetesObjectApi, PatchStrategy, type V1APIResource } from '@kubernetes/client-node';
 import { DEFAULT_TARGET_NAMESPACE, type Manifest, type ObjectRef, refOf } from './manifests.ts';
 
 /** Kubernetes field manager of every object Shoal applies: server-side apply then owns exactly Shoal's fields. */
@@ -109,6 +109,17 @@ export class ClusterObjects {
       return await this.api.read({ apiVersion: placed.object.apiVersion, kind: placed.object.kind, metadata: placed.object.metadata });
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The objects of a kind in a namespace that match a label selector; none when the kind is not served. */
+  async list(apiVersion: string, kind: string, namespace: string, labelSelector: string): Promise<KubernetesObject[]> {
+    try {
+      if (!(await this.api.describeKind(apiVersion, kind))) return [];
+      return (await this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items;
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return [];
       throw error;
     }
   }
