@@ -50,6 +50,7 @@ const CONTEXT = z.object({
   tableRemoval: z.enum(['retain', 'destroy']).default('retain'),
   alarmEmail: z.email().optional(),
   iteratorAgeAlarmSeconds: count.default(300),
+  clusterDrainGraceSeconds: count.default(300),
   scheduleRates: z.preprocess(jsonObject, z.record(z.string(), count)).default({}),
 });
 

@@ -60,6 +60,8 @@ export class ShoalStack extends Stack {
     this.reconcilers = definitions.map((definition) => {
       const id = constructId(definition.name);
       const reconciler = new ReconcilerFunction(this, id, { definition, table: this.table, secrets, logRetention });
+      // Read by the garbage collector; the same setting for every reconciler keeps one place to look.
+      reconciler.function.addEnvironment('SHOAL_CLUSTER_DRAIN_GRACE_SECONDS', String(config.clusterDrainGraceSeconds));
       schedules.runOnSchedule(reconciler);
       alarms.watchFunction(`${id}Errors`, reconciler.function, definition.name);
       if (definition.stream) {

@@ -25,6 +25,7 @@ describe('loadShoalConfig', () => {
       logRetentionDays: 30,
       tableRemoval: 'retain',
       iteratorAgeAlarmSeconds: 300,
+      clusterDrainGraceSeconds: 300,
       scheduleRates: {},
     });
   });
@@ -37,6 +38,7 @@ describe('loadShoalConfig', () => {
       'shoal:cognitoUserPool': 'arn:aws:cognito-idp:eu-central-1:123456789012:userpool/eu-central-1_AbC123',
       'shoal:logRetentionDays': '90',
       'shoal:iteratorAgeAlarmSeconds': 600,
+      'shoal:clusterDrainGraceSeconds': '900',
       'shoal:tableRemoval': 'destroy',
       'shoal:alarmEmail': 'ops@example.com',
       'shoal:scheduleRates': '{"probe-clusters": 5, "resync-applications": 30}',
@@ -48,6 +50,7 @@ describe('loadShoalConfig', () => {
       authorizer: 'cognito',
       logRetentionDays: 90,
       iteratorAgeAlarmSeconds: 600,
+      clusterDrainGraceSeconds: 900,
       tableRemoval: 'destroy',
       alarmEmail: 'ops@example.com',
       scheduleRates: { 'probe-clusters': 2, 'resync-applications': 30 },

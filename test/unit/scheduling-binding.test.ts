@@ -74,6 +74,19 @@ describe('statusAfter', () => {
     expect(status.conditions).toEqual([expect.objectContaining({ status: 'False', reason: 'NoFittingCluster' })]);
   });
 
+  it('drops a released binding, leaving state and runningOn to the deployer while a copy still runs', () => {
+    // Prepare
+    const running: ApplicationStatus = { state: 'RUNNING', scheduledTo: 'c1', runningOn: 'c1', scheduledAt: EARLIER };
+    const bound: ApplicationStatus = { state: 'SCHEDULED', scheduledTo: 'c1', scheduledAt: EARLIER };
+    const decision: PlacementDecision = { action: 'unschedulable', message: 'c1 is being deleted and …', placement: [], release: true };
+    // Act
+    const fromRunning = statusAfter(running, decision, NOW);
+    const fromBound = statusAfter(bound, decision, NOW);
+    // Assess
+    expect(fromRunning).toMatchObject({ state: 'RUNNING', runningOn: 'c1', scheduledTo: undefined, scheduledAt: undefined });
+    expect(fromBound).toMatchObject({ state: 'PENDING', scheduledTo: undefined });
+  });
+
   it('changes nothing when the decision repeats and scores moved only a little', () => {
     // Prepare
     const current = statusAfter({}, { action: 'bind', cluster: 'c2', reason: 'Bound', message: 'bound to c2', placement }, new Date(EARLIER));

@@ -163,6 +163,15 @@ describe('placeApplication', () => {
     expect(decision).toMatchObject({ action: 'unschedulable', message: 'c1 is OFFLINE and no ONLINE cluster (c1: OFFLINE)' });
   });
 
+  it('releases the binding to a cluster being deleted or gone when nothing else fits', () => {
+    // Act
+    const deleting = placeApplication(input({ scheduledTo: 'c1', clusters: [cluster('c1', 0.9, { deleting: true })] }));
+    const gone = placeApplication(input({ scheduledTo: 'c9', clusters: [] }));
+    // Assess
+    expect(deleting).toMatchObject({ action: 'unschedulable', release: true, message: 'c1 is being deleted and no ONLINE cluster (c1: being deleted)' });
+    expect(gone).toMatchObject({ action: 'unschedulable', release: true });
+  });
+
   it('moves an application whose cluster no longer meets its constraints, unless migration is disabled', () => {
     // Prepare
     const constraints = { labels: ['location = us'], customResources: [], metrics: [] };
