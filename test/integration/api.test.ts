@@ -92,7 +92,7 @@ describe('REST API of the local control plane', () => {
     // Prepare
     const label = `run-${randomUUID().slice(0, 8)}`;
     for (const namespace of [ns(), ns(), ns()]) {
-      await call('POST', collection(namespace, 'clouds'), { metadata: { name: 'here', labels: { run: label } }, spec: { type: 'local' } });
+      await call('POST', collection(namespace, 'clouds'), { metadata: { name: 'here', labels: { run: label } }, spec: { type: 'local', infrastructureProvider: 'laptop' } });
     }
     // Act
     const first = await call('GET', `${BASE}/clouds?labelSelector=run%3D${label}&limit=2`);
