@@ -55,6 +55,8 @@ export function clusterStatusFrom(
     lastProbeTime: probeTime,
     observedGeneration: generation,
     conditions: [ready],
+    // The infrastructure reconciler's part of the status.
+    infrastructure: previous?.infrastructure,
   };
 }
 
@@ -87,20 +89,16 @@ export const clusterProbe: Reconciler = {
       return {};
     }
 
+    // Until a created cluster has credentials, its state (PENDING, PROVISIONING, FAILED) is the infrastructure reconciler's.
+    if (!spec.kubeconfigSecret && spec.infrastructure) return {};
     const now = ctx.now();
     if (isFresh(cluster, now)) return {};
     const previous = cluster.status as ClusterStatus | undefined;
 
-    let observation: ProbeObservation;
-    if (!spec.kubeconfigSecret && spec.infrastructure) {
-      observation = { reachable: false, error: 'waiting for the infrastructure provider to create the cluster' };
-    } else {
-      const kubeconfig = await registeredKubeconfig(ctx.secrets, spec);
-      observation = 'problem' in kubeconfig ? { reachable: false, error: kubeconfig.problem } : await probeCluster(kubeconfig.kubeConfig);
-    }
+    const kubeconfig = await registeredKubeconfig(ctx.secrets, spec);
+    const observation: ProbeObservation = 'problem' in kubeconfig ? { reachable: false, error: kubeconfig.problem } : await probeCluster(kubeconfig.kubeConfig);
 
     const status = clusterStatusFrom(observation, previous, cluster.metadata.generation, now);
-    if (!spec.kubeconfigSecret && spec.infrastructure) status.state = 'PENDING';
     const { lastProbeTime: _a, ...comparable } = status;
     const { lastProbeTime: _b, ...before } = previous ?? {};
     if (!sameJson(comparable, before)) {
