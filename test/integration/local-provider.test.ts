@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderObservation, ProvisionTarget } from '../../shared/infrastructure/provider.ts';
 import { ProviderRejectedError } from '../../shared/infrastructure/provider.ts';
 import { localProvider } from '../../shared/infrastructure/providers/local.ts';
-import { readPidFiles } from '../../shared/local/kube-cluster.ts';
+import { killComponent, readPidFiles } from '../../shared/local/kube-cluster.ts';
 import { logger } from '../../shared/observability.ts';
 import { cloudSpec, infrastructureProviderSpec, type ClusterShape } from '../../shared/resources/kinds.ts';
 import { FileSecretStore } from '../../shared/secrets/secret-store.ts';
@@ -123,9 +123,9 @@ describe('local InfrastructureProvider', () => {
   });
 
   it('scales the fake nodes to the shape', async () => {
-    // Prepare
+    // Prepare: the provider reports the nodes it was asked for, so the controller sees a scale is due.
     const three = target(cluster.id, { nodes: 3 });
-    expect((await provider.describe(three)).phase).toBe('updating');
+    expect(await provider.describe(three)).toMatchObject({ phase: 'ready', nodes: { desired: 1, ready: 1 } });
 
     // Act
     await provider.scale(three);
@@ -133,6 +133,23 @@ describe('local InfrastructureProvider', () => {
 
     // Assess
     expect(ready.nodes).toEqual({ desired: 3, ready: 3 });
+  });
+
+  it('reports a cluster whose process died as failed, and create starts it afresh', async () => {
+    // Prepare
+    const three = target(cluster.id, { nodes: 3 });
+    await killComponent(join(stateDir, cluster.id), 'scheduler');
+
+    // Act
+    const failed = await provider.describe(three);
+    await provider.create(three);
+    const restarted = await describeUntil('ready again', three, (o) => o.phase === 'ready');
+
+    // Assess
+    expect(failed.phase).toBe('failed');
+    expect(failed.message).toMatch(/^scheduler is not running; last lines of .*scheduler\.log/);
+    expect(restarted.nodes).toEqual({ desired: 3, ready: 3 });
+    pids = Object.values(readPidFiles(join(stateDir, cluster.id)));
   });
 
   it('refuses an upgrade to a version it does not run, and accepts its own', async () => {

@@ -1,19 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { versionMatches } from '../../shared/infrastructure/providers/local.ts';
 import { parseKubernetesVersion, planFakeNodes } from '../../shared/local/kube-cluster.ts';
-
-describe('versionMatches', () => {
-  it('matches a minor or a patch version by its leading components', () => {
-    expect(versionMatches('1.36', '1.36.3')).toBe(true);
-    expect(versionMatches('1.36.3', 'v1.36.3')).toBe(true);
-  });
-
-  it('does not match a string prefix that is another version', () => {
-    expect(versionMatches('1.3', '1.36.3')).toBe(false);
-    expect(versionMatches('1.36.4', '1.36.3')).toBe(false);
-    expect(versionMatches('1.35', '1.36.3')).toBe(false);
-  });
-});
 
 describe('parseKubernetesVersion', () => {
   it('reads k8s.io/kubernetes from the output of k8s-local version', () => {

@@ -30,6 +30,7 @@ import {
   tail,
   type ClusterRecord,
 } from '../../local/kube-cluster.ts';
+import { versionMatches } from '../lifecycle.ts';
 import {
   ProviderRejectedError,
   type InfrastructureProvider,
@@ -144,27 +145,23 @@ async function runningDir(target: ProvisionTarget): Promise<string> {
   return dir;
 }
 
+/**
+ * `nodes.desired` is the provider's own target, the fake Nodes that exist (what the last
+ * create or scale asked for), so that a shape it has not been asked for yet reads as
+ * `ready` with fewer nodes, and the controller calls `scale`; `updating` while some are not Ready.
+ */
 async function observeRunning(target: ProvisionTarget, record: ClusterRecord): Promise<ProviderObservation> {
   const dir = clusterDir(target);
   // A readyz failure on a started cluster is thrown, to be retried: its processes still run.
   await apiGet(dir, record.server, '/readyz');
   const { gitVersion } = JSON.parse(await apiGet(dir, record.server, '/version')) as { gitVersion: string };
   const fakeNodes = await listFakeNodes(adminKubeConfig(dir));
-  const desired = target.shape.nodes;
+  const desired = fakeNodes.length;
   const ready = fakeNodes.filter(isNodeReady).length;
   const observation = { nodes: { desired, ready }, version: gitVersion.replace(/^v/, '') };
-  return fakeNodes.length === desired && ready === desired
+  return ready === desired
     ? { phase: 'ready', ...observation }
-    : { phase: 'updating', message: `${ready} of ${desired} nodes Ready (${fakeNodes.length} exist)`, ...observation };
-}
-
-/**
- * Whether the cluster runs `wanted` (`1.36` or `1.36.3`): its components match the
- * running version's leading ones, so `1.3` does not match `1.36.3`.
- */
-export function versionMatches(wanted: string, running: string): boolean {
-  const runningParts = running.replace(/^v/, '').split(/[.+-]/);
-  return wanted.split('.').every((part, i) => runningParts[i] === part);
+    : { phase: 'updating', message: `${ready} of ${desired} nodes Ready`, ...observation };
 }
 
 /** At most `local.maxClusters` of the Cloud's stateDir run at once, this one not counted. */
