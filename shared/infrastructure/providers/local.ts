@@ -2,7 +2,8 @@
 // kube-apiserver, controller-manager, scheduler and kwok fake nodes, from
 // test/k8s/bin/k8s-local), one state directory per cluster under the provider's
 // stateDir. Start-up runs in a detached start-kube-cluster.ts process, so `create`
-// returns at once and the cluster keeps going without its caller.
+// returns at once and the cluster keeps going without its caller. That process runs
+// under tsx (`node --import tsx`), as Shoal's local control plane does.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
