@@ -453,7 +453,8 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
       const object = await api.get('Cluster', namespace(), name);
       const infrastructure = (object.status?.infrastructure ?? {}) as { phase?: string; message?: string; observedGeneration?: number; nodes?: { ready: number; desired: number } };
       const current = (infrastructure.observedGeneration ?? 0) >= generation;
-      if (infrastructure.phase !== phase) {
+      // The ONLINE of the generation before this change is not news.
+      if (infrastructure.phase !== phase && !(infrastructure.phase === 'ONLINE' && !current)) {
         phase = infrastructure.phase;
         if (phase) io.stdout(`${label} ${phase}${infrastructure.message ? `: ${infrastructure.message}` : ''}\n`);
       }
