@@ -8,7 +8,10 @@ export type InfrastructurePhase = InfrastructureStatus['phase'];
 export interface InfrastructureView {
   generation: number;
   shape: ClusterShape;
-  /** Has `spec.kubeconfigSecret`: the credentials are registered. */
+  /**
+   * The registered credentials belong to the cluster the provider runs now: false before
+   * the first registration, and again after the provider (re)created it (PROVISIONING).
+   */
   registered: boolean;
   status: InfrastructureStatus | undefined;
   now: Date;
@@ -56,7 +59,7 @@ export function nextInfrastructureStep(view: InfrastructureView, observation: Pr
     case 'updating':
     case 'deleting':
       // Something the provider does on its own after ONLINE (a node group repair) reads as SCALING.
-      return { action: 'wait', phase: operating ? phase : view.registered ? 'SCALING' : 'PROVISIONING', message: observation.message };
+      return { action: 'wait', phase: operating ? phase : phase === 'ONLINE' ? 'SCALING' : 'PROVISIONING', message: observation.message };
     case 'ready':
       break;
   }

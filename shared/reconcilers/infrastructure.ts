@@ -38,6 +38,8 @@ export const DRAIN_APPLICATIONS_FINALIZER = 'shoal.io/drain-applications';
 const DRAIN_RECHECK_SECONDS = 30;
 /** A deletion the provider refused, or whose Cloud is gone, is tried again this often: the real cluster must not be forgotten. */
 const DELETE_RETRY_SECONDS = 60;
+/** A cluster the provider reports failed is looked at (and create asked to recover it) this often. */
+const FAILED_RECOVERY_SECONDS = 60;
 /** `lastPollTime` alone is written at most this often while an operation runs, and while idle. */
 const POLL_TIME_RESOLUTION_SECONDS = { operating: 30, idle: 300 };
 
@@ -194,6 +196,12 @@ async function converge(ctx: ReconcileContext, cluster: StoredResource, provider
   const current = statusOf(cluster).infrastructure;
   const generation = cluster.metadata.generation;
   if (current?.phase === 'FAILED' && current.observedGeneration === generation) return {};
+  // While an operation runs, the events of our own status writes (and the probe's) do not
+  // each ask the provider again: the requeue comes after MIN_POLL_SECONDS. A spec change
+  // waits at most that long.
+  const operating = current?.phase === 'PROVISIONING' || current?.phase === 'SCALING' || current?.phase === 'UPGRADING';
+  const sinceWrite = current?.lastPollTime ? (ctx.now().getTime() - Date.parse(current.lastPollTime)) / 1000 : Infinity;
+  if (operating && current.cloud && sinceWrite < MIN_POLL_SECONDS) return { requeueAfterSeconds: Math.ceil(MIN_POLL_SECONDS - sinceWrite) };
   const beforeUp = () => !(cluster.spec as ClusterSpecView).kubeconfigSecret;
   const pending = async (message: string) => {
     // What is known of an earlier placement stays: the cluster never moves, and may exist.
@@ -248,7 +256,14 @@ async function converge(ctx: ReconcileContext, cluster: StoredResource, provider
     for (;;) {
       const status = statusOf(cluster).infrastructure;
       let step: InfrastructureStep = nextInfrastructureStep(
-        { generation: cluster.metadata.generation, shape: target.shape, registered: !beforeUp(), status: status && { ...status, credentialsExpireAt }, now },
+        {
+          generation: cluster.metadata.generation,
+          shape: target.shape,
+          // A cluster the provider (re)created has new credentials (local clusters: new certificates and port).
+          registered: !beforeUp() && (status?.phase !== 'PROVISIONING' || registeredNow),
+          status: status && { ...status, credentialsExpireAt },
+          now,
+        },
         observation,
       );
       // Credentials that expire within the margin as issued are not fetched again and again.
@@ -269,14 +284,19 @@ async function converge(ctx: ReconcileContext, cluster: StoredResource, provider
         case 'upgrade':
           await provider.upgrade(target);
           return operate('UPGRADING', observation, step.message);
-        case 'fail':
-          await writeInfrastructure(
+        case 'fail': {
+          // Reported by the provider, not a refusal: kept retryable (no observedGeneration), and
+          // create is asked to recover (a no-op where the cluster exists; a local cluster restarts).
+          const { observedGeneration: _kept, ...rest } = { ...status, ...base() };
+          cluster = await writeInfrastructure(
             ctx,
             cluster,
-            { ...base(), phase: 'FAILED', message: step.message, ...observed(observation), observedGeneration: cluster.metadata.generation },
+            { ...rest, phase: 'FAILED', message: step.message, ...observed(observation) },
             beforeUp() ? { state: 'FAILED', reason: step.message } : undefined,
           );
-          return {};
+          await provider.create(target);
+          return { requeueAfterSeconds: FAILED_RECOVERY_SECONDS };
+        }
         case 'register':
         case 'refresh-credentials': {
           const registered = await registerCredentials(ctx, cluster, provider, target);

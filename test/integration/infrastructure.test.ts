@@ -131,7 +131,7 @@ describe('a cluster Shoal creates', () => {
     const deployment = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'web', namespace: 'default' });
     expect(deployment.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Available', status: 'True' }));
 
-    // Act: scale to two nodes, watching the phases go by (SCALING can last well under a second here)
+    // Act: scale to two nodes, watching the phases go by
     const phases: string[] = [];
     let scaling = true;
     const watcher = (async () => {
@@ -148,6 +148,7 @@ describe('a cluster Shoal creates', () => {
     // Assess
     expect(scaled.code, scaled.stderr).toBe(0);
     expect(scaled.stdout).toContain('cluster.shoal.io/edge scaled to 2 nodes');
+    expect(scaled.stdout).toMatch(/cluster\.shoal\.io\/edge SCALING: scaling workers from 1 to 2\n/);
     expect(scaled.stdout).toMatch(/cluster\.shoal\.io\/edge ONLINE\n$/);
     expect(phases).toEqual(['ONLINE', 'SCALING', 'ONLINE']);
     expect((await statusOf(clusterPath)).infrastructure).toMatchObject({ phase: 'ONLINE', nodes: { desired: 2, ready: 2 } });

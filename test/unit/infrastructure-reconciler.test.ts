@@ -119,7 +119,12 @@ let ctx: ReconcileContext;
 let now: Date;
 const reconciler = createInfrastructureReconciler(() => provider);
 const clusterKey: ResourceKey = { kind: 'Cluster', namespace: 'default', name: 'edge' };
-const reconcile = () => reconciler.reconcile(ctx, clusterKey);
+/** One reconcile, then the clock moves on by the shortest poll, as the requeue would. */
+async function reconcile() {
+  const result = await reconciler.reconcile(ctx, clusterKey);
+  now = new Date(now.getTime() + 5_000);
+  return result;
+}
 const cluster = () => store.objects.get('Cluster/default/edge');
 const infra = () => (cluster()?.status as ClusterStatus | undefined)?.infrastructure;
 
@@ -171,6 +176,22 @@ describe('infrastructure reconciler', () => {
     now = new Date(now.getTime() + 30_000);
     await reconcile();
     expect(store.writes).toBe(writes + 1);
+  });
+
+  it('does not ask the provider again on the events of its own writes while an operation runs', async () => {
+    // Prepare: PROVISIONING written at t0
+    await reconcile();
+    now = new Date(now.getTime() - 4_000);
+    let describes = 0;
+    provider.describe = async () => {
+      describes++;
+      return provider.observation;
+    };
+    // Act: the stream event of that write, a second later
+    const result = await reconciler.reconcile(ctx, clusterKey);
+    // Assess
+    expect(describes).toBe(0);
+    expect(result.requeueAfterSeconds).toBe(4);
   });
 
   it('waits in PENDING with what is missing, and a Cloud event wakes it', async () => {
@@ -232,6 +253,31 @@ describe('infrastructure reconciler', () => {
     expect(infra()).toMatchObject({ phase: 'FAILED', message: 'invalid Kubernetes version 9.9' });
     expect((cluster()?.status as ClusterStatus).state).toBe('FAILED');
     expect(provider.calls).toHaveLength(1);
+  });
+
+  it('asks create to recover a cluster the provider reports failed, and registers the new credentials', async () => {
+    // Prepare: a running cluster
+    provider.observation = { phase: 'ready', nodes: { desired: 1, ready: 1 } };
+    await reconcile();
+    const before = (cluster()?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
+    provider.observation = { phase: 'failed', message: 'scheduler is not running' };
+    // Act
+    const failed = await reconcile();
+    // Assess: retryable, create asked to recover
+    expect(failed.requeueAfterSeconds).toBe(60);
+    expect(infra()).toMatchObject({ phase: 'FAILED', message: 'scheduler is not running' });
+    expect(infra()?.observedGeneration).toBeUndefined();
+    expect(provider.calls).toEqual(['credentials', 'create default-edge on laptop']);
+    // Act: it comes back
+    await reconcile();
+    expect(infra()?.phase).toBe('PROVISIONING');
+    provider.observation = { phase: 'ready', nodes: { desired: 1, ready: 1 } };
+    await reconcile();
+    // Assess: new credentials, the old secret released
+    const after = (cluster()?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
+    expect(after).not.toBe(before);
+    expect([...secrets.values.keys()]).toEqual([after]);
+    expect(infra()?.phase).toBe('ONLINE');
   });
 
   it('refreshes expiring credentials and requeues before they expire', async () => {
