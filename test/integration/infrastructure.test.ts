@@ -141,7 +141,9 @@ describe('a cluster Shoal creates', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
+    const scaleStarted = Date.now();
     const scaled = await shoal(['cluster', 'scale', 'edge', '--nodes', '2', '--wait', '--timeout', '3m']);
+    const scaledAfter = (Date.now() - scaleStarted) / 1000;
     scaling = false;
     await watcher;
 
@@ -159,7 +161,9 @@ describe('a cluster Shoal creates', () => {
     const pids = Object.values(readPidFiles(clusterDir));
     expect(pids.length).toBeGreaterThan(0);
     expect((await shoal(['delete', 'app', 'web', '--wait', '--timeout', '60s'])).code).toBe(0);
+    const deleteStarted = Date.now();
     const deleted = await shoal(['delete', 'cluster', 'edge', '--wait', '--timeout', '120s']);
+    console.info(`scale 1 → 2 nodes → ONLINE: ${scaledAfter.toFixed(1)} s; delete → Cluster gone: ${((Date.now() - deleteStarted) / 1000).toFixed(1)} s`);
 
     // Assess
     expect(deleted.code, deleted.stderr).toBe(0);
