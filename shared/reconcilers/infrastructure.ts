@@ -184,6 +184,8 @@ function observed(observation: ProviderObservation): Pick<InfrastructureStatus, 
 
 /** Brings a created cluster one step closer to its spec; returns when to look again. */
 async function converge(ctx: ReconcileContext, cluster: StoredResource, providerFor: ProviderFactory): Promise<ReconcileResult> {
+  // A registered cluster is none of this reconciler's business, whatever else its spec holds.
+  if (!(cluster.spec as { infrastructure?: unknown }).infrastructure) return {};
   const spec = clusterSpec.safeParse(cluster.spec);
   if (!spec.success) throw new TerminalReconcileError(`Cluster "${cluster.metadata.namespace}/${cluster.metadata.name}" has an invalid spec: ${spec.error.message}`);
   const infrastructure = spec.data.infrastructure;
