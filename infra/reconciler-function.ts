@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -62,6 +63,7 @@ export class ReconcilerFunction extends Construct {
     }).function;
     props.table.grantStore(this.function, 'rw');
     props.secrets.grantSecrets(this.function, definition.secrets);
+    if (definition.aws?.includes('eks')) this.grantEksClusterManagement();
 
     if (definition.stream) this.consumeStream(props.table, definition.stream);
 
@@ -79,6 +81,55 @@ export class ReconcilerFunction extends Construct {
     this.requeueQueue.grantSendMessages(this.function);
     this.function.addEnvironment('SHOAL_REQUEUE_QUEUE_URL', this.requeueQueue.queueUrl);
     this.function.addEventSource(new SqsEventSource(this.requeueQueue, { batchSize: 10, reportBatchItemFailures: true }));
+  }
+
+  /**
+   * What the EKS infrastructure provider calls: create, follow, reshape and delete the
+   * clusters and managed node groups of this account; pass the cluster and node roles an
+   * InfrastructureProvider names to EKS (and to nothing else); assume the role an
+   * InfrastructureProvider names for clusters in another account.
+   */
+  grantEksClusterManagement(): void {
+    const stack = Stack.of(this);
+    const eksArn = (resource: string) => `arn:${stack.partition}:eks:*:${stack.account}:${resource}`;
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['eks:CreateCluster', 'eks:DescribeCluster', 'eks:DeleteCluster', 'eks:UpdateClusterVersion', 'eks:CreateNodegroup', 'eks:ListNodegroups', 'eks:TagResource'],
+        resources: [eksArn('cluster/*')],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig', 'eks:UpdateNodegroupVersion', 'eks:DeleteNodegroup', 'eks:TagResource'],
+        resources: [eksArn('nodegroup/*/*/*')],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [`arn:${stack.partition}:iam::${stack.account}:role/*`],
+        conditions: { StringEquals: { 'iam:PassedToService': 'eks.amazonaws.com' } },
+      }),
+    );
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [`arn:${stack.partition}:iam::*:role/*`] }));
+    NagSuppressions.addResourceSuppressions(
+      this.function,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Clusters are created at run time from InfrastructureProvider objects, so their names, node groups and roles are only known then: ' +
+            'EKS access is limited to this account, iam:PassRole to roles of this account passed to EKS only, ' +
+            'sts:AssumeRole to the roles InfrastructureProviders name (their trust policies decide).',
+          appliesTo: [
+            // The partition and account are tokens, or literals when the stack's env names them.
+            { regex: '/^Resource::arn:(<AWS::Partition>|[\\w-]+):eks:\\*:(<AWS::AccountId>|\\d+):(cluster\\/\\*|nodegroup\\/\\*\\/\\*\\/\\*)$/g' },
+            { regex: '/^Resource::arn:(<AWS::Partition>|[\\w-]+):iam::(<AWS::AccountId>|\\d+|\\*):role\\/\\*$/g' },
+          ],
+        },
+      ],
+      true,
+    );
   }
 
   private consumeStream(table: ResourceTable, trigger: StreamTrigger): void {

@@ -97,6 +97,8 @@ const COLUMNS: Partial<Record<Kind, Column[]>> = {
   Cluster: [
     nameColumn,
     { header: 'STATE', value: stateOf },
+    // Empty for a registered cluster: only clusters Shoal creates have an infrastructure phase.
+    { header: 'PHASE', value: (resource) => String((status(resource).infrastructure as { phase?: string } | undefined)?.phase ?? '') },
     { header: 'VERSION', value: (resource) => text(status(resource).kubernetesVersion) },
     { header: 'NODES', value: nodes },
     ageColumn,
@@ -353,6 +355,24 @@ function describeCluster(out: DescribeWriter, resource: ApiResource) {
     );
   out.field(1, 'Custom Resources', customResources.length);
   if (customResources.length > 0) out.raw(2, [...customResources].sort().join('\n'));
+
+  const infrastructure = status.infrastructure as Record<string, unknown> | undefined;
+  if (infrastructure) {
+    const counts = infrastructure.nodes as { desired?: number; ready?: number } | undefined;
+    out.heading(1, 'Infrastructure');
+    out
+      .field(2, 'Phase', infrastructure.phase)
+      .field(2, 'Message', infrastructure.message)
+      .field(2, 'Cloud', infrastructure.cloud)
+      .field(2, 'Provider', infrastructure.provider)
+      .field(2, 'Provider ID', infrastructure.providerId)
+      .field(2, 'Nodes', counts && typeof counts.desired === 'number' ? `${counts.ready ?? 0} ready of ${counts.desired}` : NONE)
+      .field(2, 'Version', infrastructure.version)
+      .field(2, 'Operation Started', infrastructure.operationStartedAt)
+      .field(2, 'Last Poll', infrastructure.lastPollTime)
+      .field(2, 'Observed Generation', infrastructure.observedGeneration);
+    if (infrastructure.credentialsExpireAt) out.field(2, 'Credentials Expire', infrastructure.credentialsExpireAt);
+  }
 }
 
 function describeGeneric(out: DescribeWriter, resource: ApiResource) {

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { propagationPolicy } from '../resources/deletion.ts';
 import { GROUP_VERSION } from '../resources/meta.ts';
 import { KIND_NAMES, resolveKind, type Kind } from '../resources/kinds.ts';
+import { parseMetricConstraint } from '../resources/metric-constraint.ts';
 import { parseSelector } from '../resources/selector.ts';
 import { applyManifest, manifestTarget, ManifestTargetError } from './apply.ts';
 import { ApiError, ApiUnreachableError, DEFAULT_SERVER, ShoalClient, type ApiResource } from './client.ts';
@@ -106,6 +107,13 @@ function printObjects(io: CliIO, format: 'yaml' | 'json', objects: readonly ApiR
   const items = objects.map(canonicalOrder);
   const value = single && items.length === 1 ? items[0] : { apiVersion: 'v1', kind: 'List', metadata: {}, items };
   io.stdout(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value, { lineWidth: 0 }));
+}
+
+/** A worker count for `--nodes`. */
+function nodeCount(text: string): number {
+  const nodes = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(nodes) || nodes > 1000) throw new CliError(`--nodes must be a whole number from 0 to 1000, got "${text}"`);
+  return nodes;
 }
 
 function sleep(milliseconds: number) {
@@ -327,7 +335,7 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
     report(new CliError(`timed out after ${timeout / 1000}s waiting for ${label} to be deleted (finalizers left: ${finalizers.join(', ') || '<none>'})`));
   }
 
-  const cluster = program.command('cluster').description('Cluster registration');
+  const cluster = program.command('cluster').description('Register existing clusters, or have Shoal create and scale them');
   cluster
     .command('register')
     .description('Register an existing Kubernetes cluster from a kubeconfig (create or update)')
@@ -361,6 +369,108 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
         report(error, `error when registering ${resourceName('Cluster', name)}`);
       }
     });
+
+  cluster
+    .command('create')
+    .description('Have Shoal create a cluster through the InfrastructureProvider of a Cloud (the best fitting Cloud when --cloud is omitted)')
+    .argument('<name>', 'name of the Cluster resource')
+    .option('--cloud <cloud>', 'Cloud to create it on (default: chosen by --cloud-label, --cloud-metric and the clouds\' metrics)')
+    .option('--nodes <n>', 'worker nodes', '1')
+    .option('--kubernetes-version <version>', 'Kubernetes version, e.g. 1.36 (default: the provider\'s)')
+    .option('--machine-type <type>', 'machine type of the workers (default: the provider\'s)')
+    .option('--cloud-label <expr>', 'label constraint on the Cloud, e.g. "location = eu"; repeatable', collect, [])
+    .option('--cloud-metric <expr>', 'metric constraint on the Cloud, e.g. "green > 0.5"; repeatable', collect, [])
+    .option('-l, --label <key=value>', 'label of the Cluster, for placement constraints of applications; repeatable', collect, [])
+    .option('--metric <name=weight>', 'metric to score this cluster with; repeatable', collect, [])
+    .option('--wait', 'wait until the cluster is ONLINE (or FAILED)')
+    .option('--timeout <duration>', 'how long --wait waits', '10m')
+    .action(
+      async (
+        name: string,
+        options: {
+          cloud?: string;
+          nodes: string;
+          kubernetesVersion?: string;
+          machineType?: string;
+          cloudLabel: string[];
+          cloudMetric: string[];
+          label: string[];
+          metric: string[];
+          wait?: boolean;
+          timeout: string;
+        },
+      ) => {
+        const timeout = parseDuration(options.timeout);
+        const labels = parseLabels(options.label);
+        for (const expression of options.cloudLabel) checkedSelector(expression);
+        for (const expression of options.cloudMetric) {
+          try {
+            parseMetricConstraint(expression);
+          } catch (error) {
+            throw new CliError((error as Error).message);
+          }
+        }
+        const shape = {
+          nodes: nodeCount(options.nodes),
+          ...(options.kubernetesVersion ? { version: options.kubernetesVersion.replace(/^v/, '') } : {}),
+          ...(options.machineType ? { machineType: options.machineType } : {}),
+        };
+        const object = {
+          apiVersion: GROUP_VERSION,
+          kind: 'Cluster',
+          metadata: { name, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+          spec: {
+            metrics: parseMetricWeights(options.metric),
+            infrastructure: { ...(options.cloud ? { cloud: options.cloud } : {}), constraints: { labels: options.cloudLabel, metrics: options.cloudMetric }, shape },
+          },
+        };
+        const api = client();
+        const created = await api.create('Cluster', namespace(), object);
+        io.stdout(`${resourceName('Cluster', name)} created\n`);
+        if (options.wait) await waitUntilOnline(api, name, created.metadata.generation ?? 1, timeout);
+      },
+    );
+
+  cluster
+    .command('scale')
+    .description('Change the worker count of a cluster Shoal created')
+    .argument('<name>', 'name of the Cluster resource')
+    .requiredOption('--nodes <n>', 'worker nodes')
+    .option('--wait', 'wait until the cluster is ONLINE at the new size (or FAILED)')
+    .option('--timeout <duration>', 'how long --wait waits', '10m')
+    .action(async (name: string, options: { nodes: string; wait?: boolean; timeout: string }) => {
+      const nodes = nodeCount(options.nodes);
+      const timeout = parseDuration(options.timeout);
+      const api = client();
+      const current = await api.get('Cluster', namespace(), name);
+      if (!current.spec?.infrastructure) {
+        throw new CliError(`${resourceName('Cluster', name)} was registered from a kubeconfig, not created by Shoal: scale it with its own tools`);
+      }
+      const patched = await api.patch('Cluster', namespace(), name, { spec: { infrastructure: { shape: { nodes } } } });
+      io.stdout(`${resourceName('Cluster', name)} scaled to ${nodes} node${nodes === 1 ? '' : 's'}\n`);
+      if (options.wait) await waitUntilOnline(api, name, patched.metadata.generation ?? 1, timeout);
+    });
+
+  /** Polls until the infrastructure reconciler reports this generation ONLINE, or FAILED. */
+  async function waitUntilOnline(api: ShoalClient, name: string, generation: number, timeout: number) {
+    const label = resourceName('Cluster', name);
+    const deadline = Date.now() + timeout;
+    let phase: string | undefined;
+    for (let interval = 500; ; interval = Math.min(interval * 2, 5000)) {
+      const object = await api.get('Cluster', namespace(), name);
+      const infrastructure = (object.status?.infrastructure ?? {}) as { phase?: string; message?: string; observedGeneration?: number; nodes?: { ready: number; desired: number } };
+      const current = (infrastructure.observedGeneration ?? 0) >= generation;
+      // The ONLINE of the generation before this change is not news.
+      if (infrastructure.phase !== phase && !(infrastructure.phase === 'ONLINE' && !current)) {
+        phase = infrastructure.phase;
+        if (phase) io.stdout(`${label} ${phase}${infrastructure.message ? `: ${infrastructure.message}` : ''}\n`);
+      }
+      if (infrastructure.phase === 'ONLINE' && current) return;
+      if (infrastructure.phase === 'FAILED' && current) return report(new CliError(`${label} failed: ${infrastructure.message ?? 'no message'}`));
+      if (Date.now() >= deadline) return report(new CliError(`timed out after ${timeout / 1000}s waiting for ${label} to be ONLINE (phase ${phase ?? '<none>'})`));
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
+    }
+  }
 
   program
     .command('version')

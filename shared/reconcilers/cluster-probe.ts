@@ -60,6 +60,8 @@ export function clusterStatusFrom(
     lastProbeTime: probeTime,
     observedGeneration: generation,
     conditions,
+    // The infrastructure reconciler's part of the status.
+    infrastructure: previous?.infrastructure,
   };
 }
 
@@ -94,20 +96,16 @@ export const clusterProbe: Reconciler = {
       return {};
     }
 
+    // Until a created cluster has credentials, its state (PENDING, PROVISIONING, FAILED) is the infrastructure reconciler's.
+    if (!spec.kubeconfigSecret && spec.infrastructure) return {};
     const now = ctx.now();
     if (isFresh(cluster, now)) return {};
     const previous = cluster.status as ClusterStatus | undefined;
 
-    let observation: ProbeObservation;
-    if (!spec.kubeconfigSecret && spec.infrastructure) {
-      observation = { reachable: false, error: 'waiting for the infrastructure provider to create the cluster' };
-    } else {
-      const kubeconfig = await registeredKubeconfig(ctx.secrets, spec);
-      observation = 'problem' in kubeconfig ? { reachable: false, error: kubeconfig.problem } : await probeCluster(kubeconfig.kubeConfig);
-    }
+    const kubeconfig = await registeredKubeconfig(ctx.secrets, spec);
+    const observation: ProbeObservation = 'problem' in kubeconfig ? { reachable: false, error: kubeconfig.problem } : await probeCluster(kubeconfig.kubeConfig);
 
     const status = clusterStatusFrom(observation, previous, cluster.metadata.generation, now);
-    if (!spec.kubeconfigSecret && spec.infrastructure) status.state = 'PENDING';
     if (deleting && observation.reachable) {
       // Still probed while being deleted, so that the garbage collector knows whether it can clean it.
       status.state = 'DELETING';

@@ -46,6 +46,12 @@ export interface ReconcilerDefinition {
   memorySizeMb: number;
   /** Needs the kubeconfig secrets (read) and/or to write them (Cluster finalizer removes them). */
   secrets: 'none' | 'read' | 'readwrite';
+  /**
+   * AWS services the reconciler manages beyond the store, secrets and its queues: `eks`
+   * creates, reshapes and deletes EKS clusters (the EKS infrastructure provider).
+   * @default none
+   */
+  aws?: readonly 'eks'[];
 }
 
 /**
@@ -129,6 +135,24 @@ export const RECONCILERS = [
     timeoutSeconds: 120,
     memorySizeMb: 512,
     secrets: 'none',
+  },
+  {
+    name: 'infrastructure',
+    description:
+      'Creates each Cluster that has spec.infrastructure through the InfrastructureProvider of its Cloud, registers its credentials, keeps it at its desired shape, and deletes it with the Cluster.',
+    entry: 'lambdas/infrastructure/handler.ts',
+    owns: ['Cluster'],
+    stream: {
+      // A new or changed Cloud or InfrastructureProvider can let a PENDING cluster go ahead.
+      kinds: ['Cluster', 'Cloud', 'InfrastructureProvider'],
+      eventNames: ['INSERT', 'MODIFY'],
+      ...STREAM_DEFAULTS,
+    },
+    schedules: [{ name: 'poll-infrastructure', rateMinutes: 1, description: 'Ask the infrastructure providers how every created cluster stands' }],
+    timeoutSeconds: 120,
+    memorySizeMb: 512,
+    secrets: 'readwrite',
+    aws: ['eks'],
   },
 ] as const satisfies readonly ReconcilerDefinition[];
 

@@ -191,8 +191,10 @@ export const infrastructureStatus = z.object({
   /** When the current operation started, and when the provider was last asked. */
   operationStartedAt: z.string().optional(),
   lastPollTime: z.string().optional(),
-  /** The spec generation whose shape has been reached (ONLINE). */
+  /** The spec generation whose shape has been reached (ONLINE), or that failed (FAILED: not retried until the spec changes). */
   observedGeneration: z.number().int().optional(),
+  /** When the registered credentials expire (EKS tokens); they are replaced before then. */
+  credentialsExpireAt: z.string().optional(),
 });
 
 export const clusterStatus = z.object({

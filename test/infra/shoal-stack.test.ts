@@ -41,7 +41,7 @@ interface Alarm {
   AlarmActions?: unknown[];
 }
 interface Policy {
-  PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] };
+  PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] };
 }
 interface Method {
   HttpMethod: string;
@@ -403,6 +403,32 @@ describe('ShoalStack', () => {
     expect(statements).toHaveLength(expected.length);
     for (const statement of statements) expect(statement.resource).toBe(secretsArn('Shoal'));
     expect(statements.map((statement) => statement.actions)).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('lets only the infrastructure reconciler manage EKS clusters, pass roles to EKS and assume provider roles', () => {
+    // Prepare
+    const statements = resources<Policy & { Roles: Ref[] }>(template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
+      policy.PolicyDocument.Statement.map((statement) => ({ ...statement, actions: [statement.Action].flat(), roles: policy.Roles.map((role) => role.Ref) })),
+    );
+    const aws = statements.filter((statement) => statement.actions.some((action) => /^(eks|iam|sts):/.test(action)));
+    const infrastructure = resources<{ Role: { 'Fn::GetAtt': [string, string] } }>(template, 'AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'shoal-infrastructure' } } },
+    })[0]![1].Role['Fn::GetAtt'][0];
+    const eksActions = aws.flatMap((statement) => statement.actions.filter((action) => action.startsWith('eks:')));
+    // Assess
+    expect(definitions.filter((definition) => definition.aws?.includes('eks')).map((definition) => definition.name)).toEqual(['infrastructure']);
+    expect(aws.length).toBeGreaterThan(0);
+    for (const statement of aws) expect(statement.roles).toEqual([infrastructure]);
+    expect(new Set(eksActions)).toEqual(
+      new Set([
+        'eks:CreateCluster', 'eks:DescribeCluster', 'eks:DeleteCluster', 'eks:UpdateClusterVersion', 'eks:CreateNodegroup', 'eks:DescribeNodegroup',
+        'eks:ListNodegroups', 'eks:UpdateNodegroupConfig', 'eks:UpdateNodegroupVersion', 'eks:DeleteNodegroup', 'eks:TagResource',
+      ]),
+    );
+    expect(aws.find((statement) => statement.actions.includes('iam:PassRole'))).toMatchObject({
+      Condition: { StringEquals: { 'iam:PassedToService': 'eks.amazonaws.com' } },
+    });
+    expect(aws.some((statement) => statement.actions.includes('sts:AssumeRole'))).toBe(true);
   });
 
   it('serves the API through an IAM-authorised regional REST proxy with access logs and throttling', () => {

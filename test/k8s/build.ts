@@ -7,10 +7,11 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { k8sLocalBinaryPath } from '../../shared/local/kube-cluster.ts';
 
 export const moduleDir = dirname(fileURLToPath(import.meta.url));
-export const binDir = join(moduleDir, 'bin');
-export const binaryPath = join(binDir, 'k8s-local');
+export const binaryPath = k8sLocalBinaryPath;
+export const binDir = dirname(binaryPath);
 const stampPath = join(binDir, 'k8s-local.stamp');
 /**
  * No VCS stamping (the work tree may have no commits); no symbol tables, which

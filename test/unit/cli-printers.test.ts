@@ -77,8 +77,18 @@ describe('resourceTable', () => {
       status: { state: 'ONLINE', kubernetesVersion: 'v1.33.1', nodes: { ready: 2, total: 3 } },
     };
     expect(resourceTable('Cluster', [cluster], { now: NOW })).toBe(
-      ['NAME   STATE    VERSION   NODES   AGE', 'eu-1   ONLINE   v1.33.1   2/3     120m'].join('\n'),
+      ['NAME   STATE    PHASE   VERSION   NODES   AGE', 'eu-1   ONLINE           v1.33.1   2/3     120m'].join('\n'),
     );
+  });
+
+  it('shows the infrastructure phase of a created cluster', () => {
+    const cluster: ApiResource = {
+      apiVersion: 'shoal.io/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'edge', creationTimestamp: ago(60) },
+      status: { state: 'PROVISIONING', infrastructure: { phase: 'PROVISIONING', cloud: 'laptop' } },
+    };
+    expect(resourceTable('Cluster', [cluster], { now: NOW }).split('\n')[1]).toMatch(/^edge\s+PROVISIONING\s+PROVISIONING\s+<none>\s+<none>\s+60s$/);
   });
 
   it('shows NAME AGE for the other kinds', () => {
@@ -149,6 +159,28 @@ describe('describeResource', () => {
     expect(text).toMatch(/Nodes:\s+3 ready of 3/);
     expect(text).toContain('certificates.cert-manager.io');
     expect(text).toMatch(/^Conditions:\n\s+<none>$/m);
+    expect(text).not.toContain('Infrastructure');
+  });
+
+  it('shows the infrastructure status of a created cluster', () => {
+    const cluster: ApiResource = {
+      apiVersion: 'shoal.io/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'edge' },
+      spec: { infrastructure: { shape: { nodes: 2 } } },
+      status: {
+        state: 'ONLINE',
+        infrastructure: { phase: 'SCALING', message: 'scaling workers from 1 to 2', cloud: 'laptop', provider: 'local', providerId: 'default-edge', nodes: { desired: 2, ready: 1 } },
+      },
+    };
+
+    const text = describeResource('Cluster', cluster, NOW);
+
+    expect(text).toMatch(/^ {2}Infrastructure:\n {4}Phase:\s+SCALING$/m);
+    expect(text).toMatch(/Message:\s+scaling workers from 1 to 2/);
+    expect(text).toMatch(/Cloud:\s+laptop/);
+    expect(text).toMatch(/Provider ID:\s+default-edge/);
+    expect(text).toMatch(/Nodes:\s+1 ready of 2/);
   });
 });
 
