@@ -36,7 +36,7 @@ const definition = (stream: Partial<StreamTrigger> = {}): Definition => ({
   },
 });
 
-const clusterInput = (name: string, spec: Record<string, unknown> = { infrastructure: { cloud: 'none' } }) => ({
+const clusterInput = (name: string, spec: Record<string, unknown> = { kubeconfigSecret: 'clusters/default/never-stored' }) => ({
   apiVersion: 'shoal.io/v1alpha1',
   kind: 'Cluster' as const,
   metadata: { name, namespace: 'default' },
@@ -182,7 +182,7 @@ describe('StreamPoller reproduces the Lambda event source mapping on real Dynamo
   it('handles a redelivered record once: the second delivery writes nothing', async () => {
     // Prepare: a real reconciler handler over this table, fed the real stream record twice
     const secrets = new FileSecretStore(join(dir, 'secrets'));
-    const handler = createReconcilerHandler(clusterProbe, definition(), { store, secrets, config: {} as never });
+    const handler = createReconcilerHandler(clusterProbe, definition(), { store, secrets, config: {} as never }, { requeue: async () => undefined });
     const events: DynamoDBStreamEvent[] = [];
     await startPoller(definition(), async (event) => {
       events.push(event);
@@ -200,7 +200,7 @@ describe('StreamPoller reproduces the Lambda event source mapping on real Dynamo
     expect(first).toEqual({ batchItemFailures: [] });
     expect(second).toEqual({ batchItemFailures: [] });
     expect(afterFirst?.metadata.resourceVersion).toBe('2');
-    expect(afterFirst?.status).toMatchObject({ state: 'PENDING', observedGeneration: 1 });
+    expect(afterFirst?.status).toMatchObject({ state: 'OFFLINE', observedGeneration: 1 });
     expect(afterSecond?.metadata.resourceVersion).toBe('2');
   });
 });

@@ -246,9 +246,10 @@ describe('describe', () => {
     ['DEGRADED node group', cluster(), nodegroup({ status: 'DEGRADED' }), { phase: 'failed', message: 'the node group is DEGRADED' }],
     ['DELETING node group', cluster(), nodegroup({ status: 'DELETING' }), { phase: 'deleting' }],
     ['ACTIVE at the shape', cluster(), nodegroup(), { phase: 'ready', nodes: { desired: 2, ready: 2 }, version: '1.31' }],
-    ['ACTIVE, other node count', cluster(), nodegroup({ scalingConfig: { minSize: 1, maxSize: 2, desiredSize: 1 } }), { phase: 'updating', message: 'the node group has 1 nodes, 2 wanted', nodes: { desired: 1, ready: 1 } }],
-    ['ACTIVE, older control plane', cluster({ version: '1.30' }), nodegroup({ version: '1.30' }), { phase: 'updating', message: 'the cluster runs 1.30, 1.31 wanted' }],
-    ['ACTIVE, older node group', cluster(), nodegroup({ version: '1.30' }), { phase: 'updating', message: 'the node group runs 1.30, 1.31 wanted' }],
+    // Ready with what it has: the controller compares it with the shape and calls scale or upgrade.
+    ['ACTIVE, other node count', cluster(), nodegroup({ scalingConfig: { minSize: 1, maxSize: 2, desiredSize: 1 } }), { phase: 'ready', nodes: { desired: 1, ready: 1 }, version: '1.31' }],
+    ['ACTIVE, older control plane', cluster({ version: '1.30' }), nodegroup({ version: '1.30' }), { phase: 'ready', version: '1.30' }],
+    ['ACTIVE, older node group', cluster(), nodegroup({ version: '1.30' }), { phase: 'ready', version: '1.30' }],
   ])('maps a %s', async (_case, clusterOutput, nodegroupOutput, expected) => {
     // Prepare
     eks.on(DescribeClusterCommand).resolves(clusterOutput);

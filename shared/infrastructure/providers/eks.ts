@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { stringify } from 'yaml';
-import type { ClusterShape, InfrastructureProviderSpec } from '../../resources/kinds.ts';
+import type { InfrastructureProviderSpec } from '../../resources/kinds.ts';
 import { ProviderRejectedError, type InfrastructureProvider, type ProviderContext, type ProviderObservation, type ProvisionTarget } from '../provider.ts';
 import { EKS_TOKEN_LIFETIME_MS, eksToken, type AwsCredentials } from './eks-token.ts';
 
@@ -61,7 +61,7 @@ function healthMessage(issues: { code?: string; message?: string }[] | undefined
 }
 
 /** Where the cluster stands, from its EKS cluster and node group. */
-function observe(cluster: Cluster, nodegroup: Nodegroup | undefined, shape: ClusterShape): ProviderObservation {
+function observe(cluster: Cluster, nodegroup: Nodegroup | undefined): ProviderObservation {
   const version = cluster.version;
   switch (cluster.status) {
     case 'CREATING':
@@ -88,15 +88,10 @@ function observe(cluster: Cluster, nodegroup: Nodegroup | undefined, shape: Clus
     case 'DEGRADED':
       return { phase: 'failed', message: healthMessage(nodegroup.health?.issues, `the node group is ${nodegroup.status}`), nodes, version };
   }
-  const want = minorVersion(shape.version);
-  const drift = [
-    nodes.desired !== shape.nodes && `the node group has ${nodes.desired} nodes, ${shape.nodes} wanted`,
-    want !== undefined && version !== want && `the cluster runs ${version}, ${want} wanted`,
-    want !== undefined && version === want && nodegroup.version !== want && `the node group runs ${nodegroup.version}, ${want} wanted`,
-  ].filter((item): item is string => typeof item === 'string');
-  // Not reached yet: the controller calls scale/upgrade again, which pick up where they are.
-  if (drift.length) return { phase: 'updating', message: drift.join('; '), nodes, version };
-  return { phase: 'ready', nodes, version };
+  // Ready as far as EKS goes. Whether the shape is reached is the controller's question: it
+  // compares `nodes.desired` and the version (the node group's, which follows the control
+  // plane's last) with the shape, and calls scale or upgrade.
+  return { phase: 'ready', nodes, version: nodegroup.version ?? version };
 }
 
 function nodesOf(nodegroup: Nodegroup): { desired: number; ready: number } {
@@ -226,7 +221,7 @@ export function eksProvider(context: ProviderContext, options: EksProviderOption
       const cluster = await describeCluster(client, name, region);
       if (!cluster) return { phase: 'absent' };
       const nodegroup = cluster.status === 'ACTIVE' || cluster.status === 'UPDATING' ? await describeNodegroup(client, name, region) : undefined;
-      return observe(cluster, nodegroup, target.shape);
+      return observe(cluster, nodegroup);
     },
 
     async scale(target) {
