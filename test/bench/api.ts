@@ -8,11 +8,10 @@
  * (loopback only: this tool must never load somebody else's server).
  */
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { assertLoopback, call, GROUP_VERSION, percentile, positiveInteger, printTable as printRows, startLocalControlPlane } from './support.ts';
 
-const GROUP_VERSION = 'shoal.io/v1alpha1';
 // A kind no reconciler acts on, so the figures are the API's and the store's, not the controllers'.
 const PLURAL = 'metricsproviders';
 
@@ -32,18 +31,6 @@ interface PhaseResult {
   seconds: number;
 }
 
-interface ControlPlane {
-  url: string;
-  stop(): Promise<void>;
-}
-
-function positiveInteger(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got "${text}"`);
-  return value;
-}
-
 function readOptions(): Options {
   const { values } = parseArgs({
     options: {
@@ -61,20 +48,6 @@ function readOptions(): Options {
   };
 }
 
-function assertLoopback(server: string) {
-  const host = new URL(server).hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || (isIP(host) === 4 && host.startsWith('127.')) || host === '::1';
-  if (!loopback) throw new Error(`SHOAL_SERVER=${server} is not a loopback address; the benchmark only runs against a local control plane`);
-}
-
-async function startLocalControlPlane(): Promise<ControlPlane> {
-  // Handlers log a JSON line per request; the figures are the output here.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  // Loaded lazily so that measuring an external SHOAL_SERVER does not load the control plane at all.
-  const { startControlPlane } = await import('../../shared/local/control-plane.ts');
-  return startControlPlane({ port: 0, inMemory: true });
-}
-
 function metricsProvider(namespace: string, name: string, load: number) {
   return {
     apiVersion: GROUP_VERSION,
@@ -84,27 +57,8 @@ function metricsProvider(namespace: string, name: string, load: number) {
   };
 }
 
-/** One HTTP exchange; a non-2xx answer is an error carrying the server's message. */
-async function call(server: string, method: string, path: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${server}${path}`, {
-    method,
-    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text(); // always drain, so the connection goes back to the pool
-  if (!response.ok) {
-    let message = text.slice(0, 200);
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? message;
-    } catch {
-      // not JSON: keep the raw text
-    }
-    throw new Error(`${method} ${path}: ${response.status} ${message}`);
-  }
-}
-
 /** Runs `operation(0..ops-1)` with at most `concurrency` in flight, timing each one. */
-async function runPhase(phase: string, ops: number, concurrency: number, operation: (index: number) => Promise<void>): Promise<PhaseResult> {
+async function runPhase(phase: string, ops: number, concurrency: number, operation: (index: number) => Promise<unknown>): Promise<PhaseResult> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -126,12 +80,6 @@ async function runPhase(phase: string, ops: number, concurrency: number, operati
   return { phase, ops, errors, firstError, latencies, seconds: (performance.now() - started) / 1000 };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
-}
-
 function printTable(results: readonly PhaseResult[]) {
   const headers = ['PHASE', 'OPS', 'ERRORS', 'P50 ms', 'P99 ms', 'MAX ms', 'OPS/S'];
   const rows = results.map((result) => {
@@ -146,10 +94,7 @@ function printTable(results: readonly PhaseResult[]) {
       (result.ops / result.seconds).toFixed(0),
     ];
   });
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   ');
-  console.log(line(headers));
-  for (const row of rows) console.log(line(row));
+  printRows(headers, rows);
   for (const result of results) if (result.firstError) console.log(`${result.phase}: first error: ${result.firstError}`);
 }
 

@@ -15,6 +15,7 @@ import { killClusterProcesses, readPidFiles } from '../../shared/local/kube-clus
 import { FileSecretStore } from '../../shared/secrets/secret-store.ts';
 import { call, collection } from './support/http.ts';
 import { statusOf } from './support/fleet.ts';
+import { eventually } from './support/eventually.ts';
 
 const namespace = `infra-${process.pid.toString(36)}-${Date.now().toString(36)}`;
 const stateDir = mkdtempSync(join(tmpdir(), 'shoal-infrastructure-'));
@@ -33,21 +34,6 @@ async function shoal(args: readonly string[], input = '') {
   };
   const code = await runShoal([...args, '-n', namespace], io);
   return { code, stdout, stderr };
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** The kubeconfig Shoal registered for the cluster, read from the control plane's secret store. */
@@ -75,7 +61,7 @@ afterAll(async () => {
 });
 
 describe('a cluster Shoal creates', () => {
-  it('is created, runs an application, scales and is deleted with its processes', { timeout: 600_000 }, async () => {
+  it('is created, runs an application, scales, and on deletion lets the application go PENDING before its processes stop', { timeout: 600_000 }, async () => {
     // Prepare: a local Cloud and its InfrastructureProvider
     const setup = [
       { apiVersion: 'shoal.io/v1alpha1', kind: 'InfrastructureProvider', metadata: { name: 'local' }, spec: { type: 'local', local: { stateDir } } },
@@ -157,17 +143,20 @@ describe('a cluster Shoal creates', () => {
     const nodes = await kc.makeApiClient(CoreV1Api).listNode();
     expect(nodes.items.filter((node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))).toHaveLength(2);
 
-    // Act: delete the application, then the cluster
+    // Act: delete the cluster while the application runs on it
     const pids = Object.values(readPidFiles(clusterDir));
     expect(pids.length).toBeGreaterThan(0);
-    expect((await shoal(['delete', 'app', 'web', '--wait', '--timeout', '60s'])).code).toBe(0);
     const deleteStarted = Date.now();
     const deleted = await shoal(['delete', 'cluster', 'edge', '--wait', '--timeout', '120s']);
     console.info(`scale 1 → 2 nodes → ONLINE: ${scaledAfter.toFixed(1)} s; delete → Cluster gone: ${((Date.now() - deleteStarted) / 1000).toFixed(1)} s`);
 
-    // Assess
+    // Assess: the application was moved off (nowhere else to go: PENDING, not deleted) before the real cluster went
     expect(deleted.code, deleted.stderr).toBe(0);
     expect((await call('GET', clusterPath)).status).toBe(404);
+    const left = await statusOf(`${collection(namespace, 'applications')}/web`);
+    expect(left.state).toBe('PENDING');
+    expect(left.runningOn).toBeUndefined();
+    expect((await shoal(['delete', 'app', 'web', '--wait', '--timeout', '60s'])).code).toBe(0);
     // Stopped processes are zombies until init reaps them, a moment later.
     await eventually('the cluster processes to end', async () => (pids.some(alive) ? undefined : true), 10_000).catch(() => undefined);
     expect(pids.filter(alive)).toEqual([]);

@@ -15,6 +15,7 @@ import {
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually } from './support/eventually.ts';
 
 const fieldManager = 'shoal';
 const group = 'it.shoal.io';
@@ -36,21 +37,6 @@ function clusterUnderTest(name: string, kubeconfigPath: string): ClusterUnderTes
 
 async function apply<T extends KubernetesObject>(objects: KubernetesObjectApi, object: T): Promise<T> {
   return objects.patch(object, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((done) => setTimeout(done, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 async function statusOfRead(objects: KubernetesObjectApi, header: KubernetesObject): Promise<number> {
