@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { RESOURCE_TABLE } from '../shared/store/table.ts';
 
@@ -20,7 +21,8 @@ export type StoreAccess = 'r' | 'rw';
  * The one DynamoDB table holding every Shoal resource (shape from `RESOURCE_TABLE`).
  *
  * Defaults: on-demand billing, stream with new and old images (the reconcilers' trigger),
- * point-in-time recovery, AWS-managed KMS encryption.
+ * point-in-time recovery, AWS-managed KMS encryption. A sparse global secondary index of
+ * the objects with owner references serves the garbage collector.
  */
 export class ResourceTable extends Construct {
   readonly table: dynamodb.Table;
@@ -38,6 +40,13 @@ export class ResourceTable extends Construct {
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });
+    const { ownedIndex } = RESOURCE_TABLE;
+    this.table.addGlobalSecondaryIndex({
+      indexName: ownedIndex.name,
+      partitionKey: { name: ownedIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: ownedIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
   }
 
   /** Lets `fn` use the store: grants data access and tells it the table's name (`SHOAL_TABLE_NAME`). */
@@ -45,5 +54,18 @@ export class ResourceTable extends Construct {
     if (access === 'rw') this.table.grantReadWriteData(fn);
     else this.table.grantReadData(fn);
     fn.addEnvironment('SHOAL_TABLE_NAME', this.table.tableName);
+    if (fn.role) {
+      NagSuppressions.addResourceSuppressions(
+        fn.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: "The grant covers this table's indexes (`<table>/index/*`): the owned-objects index is queried by the garbage collector, nothing else is indexed.",
+            appliesTo: [{ regex: `/^Resource::<${this.node.id}Table[0-9A-F]{8}\\.Arn>\\/index\\/\\*$/g` }],
+          },
+        ],
+        true,
+      );
+    }
   }
 }

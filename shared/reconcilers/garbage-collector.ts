@@ -1,8 +1,8 @@
 import { withConditions } from '../deploy/deployment-status.ts';
 import { clusterDrain, type DrainDecision } from '../garbage-collection/cluster-drain.ts';
-import { dependentAction, isWaiting, keyOfResource, misplacedOwners, OwnershipGraph, withoutOwner, type OwnerReference } from '../garbage-collection/ownership.ts';
+import { dependentAction, isWaiting, keyOfResource, misplacedOwners, objectId, OwnershipGraph, withoutOwner, type OwnerReference } from '../garbage-collection/ownership.ts';
 import { deletionFinalizers, DRAIN_FINALIZER, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../resources/deletion.ts';
-import { KIND_NAMES, type ApplicationStatus, type Kind, type ResourceKey } from '../resources/kinds.ts';
+import { isKind, KIND_NAMES, type ApplicationStatus, type Kind, type ResourceKey } from '../resources/kinds.ts';
 import type { Condition } from '../resources/meta.ts';
 import { sameJson } from '../resources/values.ts';
 import type { DeleteOutcome, ResourceStore, StoredResource } from '../store/resource-store.ts';
@@ -22,17 +22,33 @@ function drainGraceSeconds(): number {
 }
 
 /**
- * Every object of the namespace, plus which of the uids its references name live in
- * other namespaces (asked only for references that do not resolve here).
+ * The ownership graph around a namespace's owned objects: every object that has owner
+ * references (one Query of the sparse owned-objects index), the owners they name (read
+ * consistently) and `extra` objects the caller holds. With `checkElsewhere`, the uids of
+ * references that resolve to nothing here are looked for in other namespaces (a Query
+ * per kind): only the sweep of a single object asks, since admission refuses such
+ * references and a cascade must not read every namespace.
  */
-async function loadGraph(store: ResourceStore, namespace: string): Promise<OwnershipGraph> {
-  const listings = await Promise.all(KIND_NAMES.map((kind) => store.list({ kind, namespace })));
-  const objects = listings.flatMap((listing) => listing.items);
+async function loadGraph(
+  store: ResourceStore,
+  namespace: string,
+  options: { extra?: readonly StoredResource[]; checkElsewhere?: boolean } = {},
+): Promise<OwnershipGraph> {
+  const byId = new Map<string, StoredResource>();
+  for (const object of [...(await store.listOwned(namespace)), ...(options.extra ?? [])]) byId.set(objectId(keyOfResource(object)), object);
+  const owners = new Map<string, ResourceKey>();
+  for (const object of byId.values()) {
+    for (const key of ownerKeys(object)) if (!byId.has(objectId(key))) owners.set(objectId(key), key);
+  }
+  for (const owner of await Promise.all([...owners.values()].map((key) => store.get(key)))) {
+    if (owner) byId.set(objectId(keyOfResource(owner)), owner);
+  }
+  const objects = [...byId.values()];
   const local = new OwnershipGraph(namespace, objects);
   const unresolved = objects.flatMap((object) => (object.metadata.ownerReferences ?? []).filter((ref) => !local.ownerOf(ref)));
-  if (unresolved.length === 0) return local;
+  if (!options.checkElsewhere || unresolved.length === 0) return local;
   const wanted = new Set(unresolved.map((ref) => ref.uid));
-  const kinds = [...new Set(unresolved.map((ref) => ref.kind))].filter((kind): kind is Kind => (KIND_NAMES as string[]).includes(kind));
+  const kinds = [...new Set(unresolved.map((ref) => ref.kind))].filter(isKind);
   const elsewhere = new Map<string, string>();
   for (const kind of kinds) {
     for (const object of (await store.list({ kind })).items) {
@@ -87,7 +103,7 @@ const describeRef = (ref: OwnerReference) => `${ref.kind} "${ref.name}" (${ref.u
  * that dependent, and said so in a condition and the log.
  */
 async function deleteDependentsFirst(ctx: ReconcileContext, object: StoredResource): Promise<{ outcome: DeleteOutcome; waiting: number }> {
-  const graph = await loadGraph(ctx.store, object.metadata.namespace);
+  const graph = await loadGraph(ctx.store, object.metadata.namespace, { extra: [object] });
   const dependents = graph.dependentsOf({ kind: object.kind, name: object.metadata.name, uid: object.metadata.uid });
   const waitingFor: StoredResource[] = [];
   const cycles: string[] = [];
@@ -117,7 +133,7 @@ async function deleteDependentsFirst(ctx: ReconcileContext, object: StoredResour
 
 /** Orphan deletion: every dependent loses its reference to the object, then the finalizer goes. */
 async function orphanDependents(ctx: ReconcileContext, object: StoredResource): Promise<DeleteOutcome> {
-  const graph = await loadGraph(ctx.store, object.metadata.namespace);
+  const graph = await loadGraph(ctx.store, object.metadata.namespace, { extra: [object] });
   for (const dependent of graph.dependentsOf({ kind: object.kind, name: object.metadata.name, uid: object.metadata.uid })) {
     const detached = withoutOwner(dependent, new Set([object.metadata.uid]));
     if (detached) await ctx.store.update(detached);
@@ -205,7 +221,7 @@ export const garbageCollector: Reconciler = {
     const object = await ctx.store.get(key);
     if (object?.metadata.deletionTimestamp) return finalize(ctx, object);
     if (object && !object.metadata.ownerReferences?.length) return {};
-    const graph = await loadGraph(ctx.store, key.namespace);
+    const graph = await loadGraph(ctx.store, key.namespace, { extra: object ? [object] : [], checkElsewhere: Boolean(object) });
     if (object) {
       await checkOwners(ctx, graph, object);
       return {};

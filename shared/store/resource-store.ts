@@ -61,6 +61,8 @@ interface Item {
   rv: number;
   generation: number;
   deleting: boolean;
+  /** The namespace, only on objects with owner references: the key of the sparse owned-objects index. */
+  ownedIn?: string;
   resource: string;
 }
 
@@ -140,6 +142,32 @@ export class ResourceStore {
       if (!page.LastEvaluatedKey) return { items };
       startKey = page.LastEvaluatedKey;
     }
+  }
+
+  /**
+   * Every object of the namespace that has owner references, of any kind, from the sparse
+   * owned-objects index. Index reads are eventually consistent: an object written a moment
+   * ago may be missing, which the garbage collector's level-triggered passes absorb.
+   */
+  async listOwned(namespace: string): Promise<StoredResource[]> {
+    const { name, partitionKey } = RESOURCE_TABLE.ownedIndex;
+    const items: StoredResource[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: name,
+          KeyConditionExpression: '#owned = :namespace',
+          ExpressionAttributeNames: { '#owned': partitionKey },
+          ExpressionAttributeValues: { ':namespace': namespace },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((page.Items ?? []) as Item[]).map(resourceOf));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
   }
 
   /** Creates a resource; 409 AlreadyExists if one with the same kind/namespace/name exists. */
@@ -278,6 +306,7 @@ export class ResourceStore {
       rv: Number(resource.metadata.resourceVersion),
       generation: resource.metadata.generation,
       deleting: Boolean(resource.metadata.deletionTimestamp),
+      ...(resource.metadata.ownerReferences?.length ? { [RESOURCE_TABLE.ownedIndex.partitionKey]: resource.metadata.namespace } : {}),
       resource: JSON.stringify(resource),
     };
     const size = Buffer.byteLength(JSON.stringify(item));

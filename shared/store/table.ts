@@ -10,6 +10,12 @@ export const RESOURCE_TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   streamViewType: 'NEW_AND_OLD_IMAGES',
+  /**
+   * A sparse index of the objects that have owner references, by namespace: only those
+   * items carry `ownedIn`. The garbage collector finds an owner's dependents with one
+   * Query of it instead of reading the whole namespace.
+   */
+  ownedIndex: { name: 'owned', partitionKey: 'ownedIn', sortKey: 'sk' },
 } as const;
 
 /** DynamoDB's hard item-size limit. */

@@ -177,6 +177,7 @@ const CONFIGURED_CONTEXT = {
   'shoal:logRetentionDays': '90',
   'shoal:tableRemoval': 'destroy',
   'shoal:iteratorAgeAlarmSeconds': '600',
+  'shoal:clusterDrainGraceSeconds': '900',
   'shoal:apiRateLimit': '20',
   'shoal:scheduleRates': '{"extra-resync": 30}',
   'shoal:rate:probe-clusters': '2',
@@ -225,6 +226,17 @@ describe('ShoalStack', () => {
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'ownedIn', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'owned',
+            KeySchema: [
+              { AttributeName: 'ownedIn', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
@@ -250,7 +262,7 @@ describe('ShoalStack', () => {
     for (const definition of definitions) {
       const [, fn] = functionOf(template, `shoal-${definition.name}`);
       expect(fn).toMatchObject({ ...runtime, Timeout: definition.timeoutSeconds, MemorySize: definition.memorySizeMb });
-      expect(fn.Environment.Variables).toMatchObject(common);
+      expect(fn.Environment.Variables).toMatchObject({ ...common, SHOAL_CLUSTER_DRAIN_GRACE_SECONDS: '300' });
       expect((fn.Environment.Variables.SHOAL_REQUEUE_QUEUE_URL as Ref).Ref).toMatch(/Requeue/);
     }
     const [, api] = functionOf(template, 'shoal-api');
@@ -549,6 +561,16 @@ describe('ShoalStack configured through shoal:* context', () => {
     // Assess
     expect(thresholds).toHaveLength([...definitions, extra].filter((definition) => definition.stream).length);
     expect(new Set(thresholds)).toEqual(new Set([600_000]));
+  });
+
+  it('gives every reconciler the drain grace period context sets', () => {
+    // Act
+    const graces = resources<{ Environment?: { Variables?: Record<string, unknown> } }>(configuredTemplate, 'AWS::Lambda::Function')
+      .map(([, fn]) => fn.Environment?.Variables?.SHOAL_CLUSTER_DRAIN_GRACE_SECONDS)
+      .filter((value) => value !== undefined);
+    // Assess
+    expect(graces).toHaveLength(definitions.length + 1);
+    expect(new Set(graces)).toEqual(new Set(['900']));
   });
 
   it('passes the AWS Solutions checks with the Cognito user pool too', () => {

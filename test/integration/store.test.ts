@@ -1,6 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlreadyExistsError, ConflictError, NotFoundError, TooLargeError } from '../../shared/errors.ts';
 import { parseSelector } from '../../shared/resources/selector.ts';
+import { createDynamoDbClient } from '../../shared/store/dynamodb.ts';
+import { ensureResourceTable } from '../../shared/store/ensure-table.ts';
 import type { ResourceInput, ResourceStore } from '../../shared/store/resource-store.ts';
 import { freshStore } from './support/dynamodb.ts';
 
@@ -145,5 +149,49 @@ describe('ResourceStore on DynamoDB Local', () => {
     await expect(store.create(huge)).rejects.toThrow(TooLargeError);
     await expect(store.create(huge)).rejects.toThrow(/limit is 400 KiB/);
     expect(await store.get({ kind: 'Metric', namespace: 'default', name: 'huge' })).toBeUndefined();
+  });
+
+  it('indexes only objects with owner references, per namespace, and follows them as references come and go', async () => {
+    // Prepare
+    const owner = await store.create(metric('owner', 'owned-a'));
+    const ref = { apiVersion: 'shoal.io/v1alpha1', kind: 'Metric', name: 'owner', uid: owner.metadata.uid };
+    const child = await store.create({ ...metric('child', 'owned-a'), metadata: { name: 'child', namespace: 'owned-a', ownerReferences: [ref] } });
+    await store.create({ ...metric('child', 'owned-b'), metadata: { name: 'child', namespace: 'owned-b', ownerReferences: [ref] } });
+    const owned = async (namespace: string) => (await store.listOwned(namespace)).map((object) => `${object.kind}/${object.metadata.name}`);
+    // Act / Assess: index reads are eventually consistent
+    await expect.poll(() => owned('owned-a')).toEqual(['Metric/child']);
+    await expect.poll(() => owned('owned-b')).toEqual(['Metric/child']);
+    await store.update({ ...child, metadata: { ...child.metadata, ownerReferences: undefined } });
+    await expect.poll(() => owned('owned-a')).toEqual([]);
+  });
+});
+
+describe('ensureResourceTable', () => {
+  it('adds the owned-objects index to a table made without it, and is a no-op afterwards', async () => {
+    // Prepare: a table as an earlier version created it
+    const client = createDynamoDbClient({ SHOAL_DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'), AWS_REGION: 'us-east-1' });
+    const tableName = `legacy-${randomUUID().slice(0, 8)}`;
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
+    );
+    // Act
+    const first = await ensureResourceTable(client, tableName);
+    const second = await ensureResourceTable(client, tableName);
+    // Assess
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.IndexStatus])).toEqual([['owned', 'ACTIVE']]);
+    expect(second).toBe(first);
   });
 });
