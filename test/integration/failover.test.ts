@@ -67,7 +67,7 @@ describe('failover from a cluster whose API server died', () => {
     if (c3?.started) await stopClusters(['c3']);
   });
 
-  it('moves the app to c1, records what it left on c3, and can still delete it', { timeout: 600_000 }, async () => {
+  it('moves the app to c1, records what it left on c3, lets the deleted dead c3 go after the grace period, and can still delete the app', { timeout: 600_000 }, async () => {
     // Prepare: c1 and c3 registered, c3 preferred by a static metric
     const namespace = `failover-${run()}`;
     const kubeconfigs: Record<string, string> = { c1: inject('kubeconfigs').c1 ?? '', c3: c3?.kubeconfigPath ?? '' };
@@ -117,11 +117,21 @@ describe('failover from a cluster whose API server died', () => {
     ]);
     expect(await conditionOf(path, 'CleanedUp')).toMatchObject({ status: 'False', reason: 'ClusterUnreachable', message: expect.stringContaining('c3 (2)') });
 
-    // Act: delete it while c3 is still dead
+    // Act: delete the dead cluster: the objects left on it hold it, but only for the grace period
+    const deleteStarted = Date.now();
+    expect((await call('DELETE', clusters.c3 ?? '')).status).toBe(202);
+    await expect.poll(async () => (await conditionOf(clusters.c3 ?? '', 'Drained'))?.message, POLL).toMatch(/waiting for 1 application \(web\).*unreachable/);
+    await expect.poll(async () => (await call('GET', clusters.c3 ?? '')).status, POLL).toBe(404);
+    expect(Date.now() - deleteStarted).toBeGreaterThanOrEqual(15_000 - 1000);
+    // Assess: with its Cluster gone, nothing is recorded as left behind any more
+    await expect.poll(async () => (await statusOf(path)).orphans, POLL).toBeUndefined();
+    expect(await conditionOf(path, 'CleanedUp')).toMatchObject({ status: 'True', reason: 'OrphansRemoved' });
+
+    // Act: delete the application
     const deleted = await call('DELETE', path);
     expect(deleted.status, deleted.text).toBeLessThan(300);
 
-    // Assess: gone, without waiting on c3, and removed from c1
+    // Assess: gone, and removed from c1
     await expect.poll(async () => (await call('GET', path)).status, POLL).toBe(404);
     app = undefined;
     await expect.poll(() => exists(kubeconfigs.c1 ?? '', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: target }), POLL).toBe(false);

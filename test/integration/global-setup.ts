@@ -8,6 +8,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   // Migration tests wait out the placement stable period; 300 s outside tests.
   process.env.SHOAL_PLACEMENT_STABLE_SECONDS ??= '8';
+  // The failover test waits out the grace period of a deleted, dead cluster; 300 s outside tests.
+  process.env.SHOAL_CLUSTER_DRAIN_GRACE_SECONDS ??= '15';
   const { startControlPlane } = await import('../../shared/local/control-plane.ts');
   const controlPlane = await startControlPlane({ port: 0, inMemory: true, scheduleIntervalSeconds: 5 });
   project.provide('shoalServer', controlPlane.url);
