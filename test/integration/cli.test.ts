@@ -187,6 +187,33 @@ describe('shoal CLI against the local control plane', () => {
     expect(after.code).toBe(1);
   });
 
+  it('deletes with --cascade: orphan keeps the dependents, background takes them after the owner', async () => {
+    const ns = uniqueNamespace('cascade');
+    const owner = (name: string) => ({ apiVersion: 'shoal.io/v1alpha1', kind: 'MetricsProvider', metadata: { name }, spec: { type: 'static', static: { metrics: { load: 1 } } } });
+    expect((await shoal(['apply', '-f', file('owners.yaml', manifestsYaml(owner('kept'), owner('taken'))), '-n', ns])).code).toBe(0);
+    const uid = async (name: string) => (JSON.parse((await shoal(['get', 'mp', name, '-n', ns, '-o', 'json'])).stdout) as { metadata: { uid: string } }).metadata.uid;
+    const dependent = async (name: string, ownerName: string) => ({
+      apiVersion: 'shoal.io/v1alpha1',
+      kind: 'Metric',
+      metadata: { name, ownerReferences: [{ apiVersion: 'shoal.io/v1alpha1', kind: 'MetricsProvider', name: ownerName, uid: await uid(ownerName) }] },
+      spec: { min: 0, max: 1, provider: { name: ownerName, metric: 'load' } },
+    });
+    expect((await shoal(['apply', '-f', file('dependents.yaml', manifestsYaml(await dependent('a', 'kept'), await dependent('b', 'taken'))), '-n', ns])).code).toBe(0);
+
+    const orphan = await shoal(['delete', 'mp', 'kept', '-n', ns, '--cascade', 'orphan', '--wait']);
+    const background = await shoal(['delete', 'mp', 'taken', '-n', ns, '--cascade=background']);
+    const bogus = await shoal(['delete', 'mp', 'x', '-n', ns, '--cascade', 'sideways']);
+
+    expect(orphan.code, orphan.stderr).toBe(0);
+    expect(background.code, background.stderr).toBe(0);
+    expect(background.stdout).toBe('metricsprovider.shoal.io "taken" deleted\n');
+    const a = JSON.parse((await shoal(['get', 'metric', 'a', '-n', ns, '-o', 'json'])).stdout) as { metadata: { ownerReferences?: unknown } };
+    expect(a.metadata.ownerReferences).toBeUndefined();
+    await expect.poll(async () => (await shoal(['get', 'metric', 'b', '-n', ns])).code, { timeout: 30_000, interval: 250 }).toBe(1);
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toMatch(/--cascade.*sideways.*foreground, background, orphan/);
+  });
+
   it('reports a missing object like kubectl and exits 1', async () => {
     const ns = uniqueNamespace('missing');
 
