@@ -13,6 +13,8 @@ import { registerCluster, statusOf } from './support/fleet.ts';
 const run = () => randomUUID().slice(0, 8);
 const POLL = { timeout: 60_000, interval: 100 };
 const SLOW_POLL = { timeout: 120_000, interval: 500 };
+/** Another controller's finalizer, which the garbage collector must leave alone. */
+const HOLD = 'test.shoal.io/hold';
 
 interface Ref {
   kind: string;
@@ -60,24 +62,33 @@ const existing = async (namespace: string, refs: Ref[]) => {
 
 describe('cascading deletion through owner references', () => {
   it('Foreground (the default): dependents go first, level by level, the owner last', async () => {
-    // Prepare
+    // Prepare: p ← m1 ← m2 ← m3, the leaf held by another controller's finalizer that only the test removes
     const namespace = `gc-fg-${run()}`;
-    const refs = await chain(namespace);
+    const tree = await chain(namespace);
+    const leaf = pathOf(namespace, 'Metric', 'm3');
+    await call('PATCH', leaf, { metadata: { finalizers: [HOLD] } }, 'application/merge-patch+json');
+    const deleting = async () => Promise.all(tree.map(async (ref) => Boolean((await call('GET', pathOf(namespace, ref.kind, ref.name))).body?.metadata?.deletionTimestamp)));
     // Act
     const deleted = await call('DELETE', pathOf(namespace, 'MetricsProvider', 'p'));
-    // Assess: at every look, whatever exists has all its owners still there
+    // Assess: the deletion reaches the leaf; everything above it waits while the leaf is held
     expect(deleted.status).toBe(202);
     expect(deleted.body.metadata.finalizers).toEqual([FOREGROUND_FINALIZER]);
+    await expect.poll(deleting, POLL).toEqual([true, true, true, true]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await existing(namespace, tree)).toEqual(['p', 'm1', 'm2', 'm3']);
+    // Act: the other controller lets the leaf go
+    const finalizers: string[] = (await call('GET', leaf)).body.metadata.finalizers;
+    await call('PATCH', leaf, { metadata: { finalizers: finalizers.filter((finalizer) => finalizer !== HOLD) } }, 'application/merge-patch+json');
+    // Assess: the rest goes bottom-up: at every look, whatever exists has its owners still there
     const seen: string[][] = [];
     await expect
       .poll(async () => {
-        const left = await existing(namespace, refs);
+        const left = await existing(namespace, tree);
         seen.push(left);
         return left;
       }, POLL)
       .toEqual([]);
-    for (const left of seen) expect(left).toEqual(refs.map((ref) => ref.name).slice(0, left.length));
-    expect(seen.some((left) => left.length > 0 && left.length < refs.length)).toBe(true);
+    for (const left of seen) expect(left).toEqual(tree.map((ref) => ref.name).slice(0, left.length));
   });
 
   it('Background: the owner goes at once, the dependents follow', async () => {
@@ -135,13 +146,20 @@ describe('cascading deletion through owner references', () => {
   });
 
   it('survives two deletes of the same object racing: both accepted, the tree deleted once', async () => {
-    // Prepare
+    // Prepare: the leaf is held, so that the tree cannot be gone before both requests are answered
     const namespace = `gc-race-${run()}`;
     const refs = await chain(namespace);
+    const leaf = pathOf(namespace, 'Metric', 'm3');
+    await call('PATCH', leaf, { metadata: { finalizers: [HOLD] } }, 'application/merge-patch+json');
     // Act
     const results = await Promise.all([call('DELETE', pathOf(namespace, 'MetricsProvider', 'p')), call('DELETE', pathOf(namespace, 'MetricsProvider', 'p'))]);
     // Assess
     expect(results.map((result) => result.status)).toEqual([202, 202]);
+    expect(results[0]?.body.metadata.deletionTimestamp).toBe(results[1]?.body.metadata.deletionTimestamp);
+    expect(results[1]?.body.metadata.finalizers).toEqual([FOREGROUND_FINALIZER]);
+    await expect.poll(async () => (await call('GET', leaf)).body.metadata.deletionTimestamp, POLL).toBeTruthy();
+    const finalizers: string[] = (await call('GET', leaf)).body.metadata.finalizers;
+    await call('PATCH', leaf, { metadata: { finalizers: finalizers.filter((finalizer) => finalizer !== HOLD) } }, 'application/merge-patch+json');
     await expect.poll(() => existing(namespace, refs), POLL).toEqual([]);
   });
 
