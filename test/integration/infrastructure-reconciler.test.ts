@@ -1,70 +1,25 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KUBECONFIG_FINALIZER } from '../../shared/api/resource-service.ts';
-import { ConflictError } from '../../shared/errors.ts';
 import { ProviderRejectedError, type InfrastructureProvider, type ProviderObservation, type ProvisionTarget } from '../../shared/infrastructure/provider.ts';
 import type { ReconcileContext } from '../../shared/reconcilers/contract.ts';
 import { createInfrastructureReconciler, INFRASTRUCTURE_FINALIZER } from '../../shared/reconcilers/infrastructure.ts';
 import { DRAIN_FINALIZER } from '../../shared/resources/deletion.ts';
 import type { ClusterStatus, Kind, ResourceKey } from '../../shared/resources/kinds.ts';
-import { sameJson } from '../../shared/resources/values.ts';
-import type { SecretStore } from '../../shared/secrets/secret-store.ts';
-import type { DeleteOutcome, ResourceStore, StoredResource } from '../../shared/store/resource-store.ts';
+import { FileSecretStore } from '../../shared/secrets/secret-store.ts';
+import type { ResourceStore, StoredResource } from '../../shared/store/resource-store.ts';
+import { freshStore } from './support/dynamodb.ts';
 
-/** The store's semantics that matter here: versions, generation on spec change, removal with the last finalizer. */
-class MemoryStore {
-  readonly objects = new Map<string, StoredResource>();
-  writes = 0;
-  private id = (key: ResourceKey) => `${key.kind}/${key.namespace}/${key.name}`;
-
-  put(kind: Kind, name: string, spec: unknown, labels?: Record<string, string>): StoredResource {
-    const resource: StoredResource = {
-      apiVersion: 'shoal.io/v1alpha1',
-      kind,
-      metadata: { name, namespace: 'default', uid: name, resourceVersion: '1', generation: 1, labels },
-      spec,
-    };
-    this.objects.set(this.id({ kind, namespace: 'default', name }), resource);
-    return resource;
-  }
-  async get(key: ResourceKey) {
-    return structuredClone(this.objects.get(this.id(key)));
-  }
-  async list(options: { kind: Kind; namespace?: string }) {
-    return { items: [...this.objects.values()].filter((o) => o.kind === options.kind).map((o) => structuredClone(o)) };
-  }
-  private checked(resource: { kind: Kind; metadata: { name: string; namespace: string; resourceVersion?: string } }) {
-    const current = this.objects.get(this.id({ kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name }));
-    if (!current) throw new Error('not found');
-    if (resource.metadata.resourceVersion !== undefined && resource.metadata.resourceVersion !== current.metadata.resourceVersion) throw new ConflictError('conflict');
-    return current;
-  }
-  async update(input: StoredResource): Promise<DeleteOutcome> {
-    const current = this.checked(input);
-    const next = structuredClone({ ...current, metadata: { ...current.metadata, finalizers: input.metadata.finalizers }, spec: input.spec });
-    next.metadata.generation += sameJson(current.spec, input.spec) ? 0 : 1;
-    next.metadata.resourceVersion = String(Number(current.metadata.resourceVersion) + 1);
-    this.writes++;
-    const id = this.id({ kind: input.kind, namespace: input.metadata.namespace, name: input.metadata.name });
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
-      this.objects.delete(id);
-      return { removed: true, last: next };
-    }
-    this.objects.set(id, next);
-    return { removed: false, resource: structuredClone(next) };
-  }
-  async updateStatus(key: ResourceKey, status: unknown, rv?: string) {
-    const current = this.checked({ kind: key.kind, metadata: { ...key, resourceVersion: rv } });
-    const next = structuredClone({ ...current, status, metadata: { ...current.metadata, resourceVersion: String(Number(current.metadata.resourceVersion) + 1) } });
-    this.objects.set(this.id(key), next);
-    this.writes++;
-    return structuredClone(next);
-  }
-  markDeleted(name: string) {
-    const cluster = this.objects.get(this.id({ kind: 'Cluster', namespace: 'default', name }));
-    if (cluster) cluster.metadata = { ...cluster.metadata, deletionTimestamp: '2026-11-21T12:00:00Z', generation: cluster.metadata.generation + 1 };
-  }
-}
+// The infrastructure reconciler on real parts: the resource store on a fresh table in
+// DynamoDB Local and the file secret store in a temporary directory. Two things stay under
+// the test's control: the clock (ctx.now), so that poll intervals and credential expiry
+// are exact, and the infrastructure provider. The provider is an external system (a cloud,
+// Cluster API) whose failures the test must script: refusals, clusters that fail after
+// running, credentials that expire. So it is a double that reports what the test sets and
+// records the calls made to it.
 
 /** A provider double: the test decides what describe reports; calls are recorded. */
 class ProviderDouble implements InfrastructureProvider {
@@ -100,44 +55,44 @@ class ProviderDouble implements InfrastructureProvider {
   }
 }
 
-class MemorySecrets implements SecretStore {
-  readonly values = new Map<string, string>();
-  async put(id: string, value: string) {
-    this.values.set(id, value);
-  }
-  async get(id: string) {
-    return this.values.get(id);
-  }
-  async delete(id: string) {
-    this.values.delete(id);
-  }
-}
-
-let store: MemoryStore;
-let secrets: MemorySecrets;
+let store: ResourceStore;
+let secrets: FileSecretStore;
+let secretDir: string;
 let provider: ProviderDouble;
 let ctx: ReconcileContext;
 let now: Date;
 const reconciler = createInfrastructureReconciler(() => provider);
 const clusterKey: ResourceKey = { kind: 'Cluster', namespace: 'default', name: 'edge' };
+const cloudKey = (name: string): ResourceKey => ({ kind: 'Cloud', namespace: 'default', name });
 /** One reconcile, then the clock moves on by the shortest poll, as the requeue would. */
 async function reconcile() {
   const result = await reconciler.reconcile(ctx, clusterKey);
   now = new Date(now.getTime() + 5_000);
   return result;
 }
-const cluster = () => store.objects.get('Cluster/default/edge');
-const infra = () => (cluster()?.status as ClusterStatus | undefined)?.infrastructure;
+const put = (kind: Kind, name: string, spec: unknown, labels?: Record<string, string>) =>
+  store.create({ apiVersion: 'shoal.io/v1alpha1', kind, metadata: { name, namespace: 'default', labels }, spec });
+const cluster = () => store.get(clusterKey);
+const infra = async () => ((await cluster())?.status as ClusterStatus | undefined)?.infrastructure;
+/** Every write to the cluster (spec, metadata or status) moves its resourceVersion by one. */
+const writes = async () => Number((await cluster())?.metadata.resourceVersion);
+/** The ids of the secrets in the file secret store: one file each, named by the encoded id. */
+const secretIds = async () => (await readdir(secretDir)).map((file) => decodeURIComponent(file));
 
-beforeEach(() => {
-  store = new MemoryStore();
-  secrets = new MemorySecrets();
+beforeEach(async () => {
+  ({ store } = await freshStore('infrastructure'));
+  secretDir = await mkdtemp(join(tmpdir(), 'shoal-infrastructure-secrets-'));
+  secrets = new FileSecretStore(secretDir);
   provider = new ProviderDouble();
   now = new Date('2026-11-21T12:00:00Z');
-  ctx = { store: store as unknown as ResourceStore, secrets, logger: new Logger({ logLevel: 'ERROR' }), now: () => now };
-  store.put('InfrastructureProvider', 'local', { type: 'local', local: {} });
-  store.put('Cloud', 'laptop', { type: 'local', infrastructureProvider: 'local', local: { maxClusters: 1 } }, { location: 'home' });
-  store.put('Cluster', 'edge', { metrics: [], infrastructure: { constraints: { labels: [], metrics: [] }, shape: { nodes: 1 } } });
+  ctx = { store, secrets, logger: new Logger({ logLevel: 'ERROR' }), now: () => now };
+  await put('InfrastructureProvider', 'local', { type: 'local', local: {} });
+  await put('Cloud', 'laptop', { type: 'local', infrastructureProvider: 'local', local: { maxClusters: 1 } }, { location: 'home' });
+  await put('Cluster', 'edge', { metrics: [], infrastructure: { constraints: { labels: [], metrics: [] }, shape: { nodes: 1 } } });
+});
+
+afterEach(async () => {
+  await rm(secretDir, { recursive: true, force: true });
 });
 
 describe('infrastructure reconciler', () => {
@@ -145,21 +100,21 @@ describe('infrastructure reconciler', () => {
     // Act: the first pass places and creates
     const first = await reconcile();
     // Assess
-    expect(cluster()?.metadata.finalizers).toEqual([INFRASTRUCTURE_FINALIZER]);
+    expect((await cluster())?.metadata.finalizers).toEqual([INFRASTRUCTURE_FINALIZER]);
     expect(provider.calls).toEqual(['create default-edge on laptop']);
-    expect(infra()).toMatchObject({ phase: 'PROVISIONING', cloud: 'laptop', provider: 'local', providerId: 'default-edge' });
-    expect((cluster()?.status as ClusterStatus).state).toBe('PROVISIONING');
+    expect(await infra()).toMatchObject({ phase: 'PROVISIONING', cloud: 'laptop', provider: 'local', providerId: 'default-edge' });
+    expect(((await cluster())?.status as ClusterStatus).state).toBe('PROVISIONING');
     expect(first.requeueAfterSeconds).toBe(5);
 
     // Act: the provider reports it ready
     provider.observation = { phase: 'ready', nodes: { desired: 1, ready: 1 }, version: 'v1.36.3' };
     const second = await reconcile();
     // Assess
-    const spec = cluster()?.spec as { kubeconfigSecret?: string };
+    const spec = (await cluster())?.spec as { kubeconfigSecret?: string };
     expect(spec.kubeconfigSecret).toMatch(/^clusters\/default\/edge\/[0-9a-f-]{36}$/);
-    expect(secrets.values.get(spec.kubeconfigSecret ?? '')).toContain('kind: Config');
-    expect(cluster()?.metadata.finalizers).toEqual([INFRASTRUCTURE_FINALIZER, KUBECONFIG_FINALIZER]);
-    expect(infra()).toMatchObject({ phase: 'ONLINE', nodes: { desired: 1, ready: 1 }, version: 'v1.36.3', observedGeneration: cluster()?.metadata.generation });
+    expect(await secrets.get(spec.kubeconfigSecret ?? '')).toContain('kind: Config');
+    expect((await cluster())?.metadata.finalizers).toEqual([INFRASTRUCTURE_FINALIZER, KUBECONFIG_FINALIZER]);
+    expect(await infra()).toMatchObject({ phase: 'ONLINE', nodes: { desired: 1, ready: 1 }, version: 'v1.36.3', observedGeneration: (await cluster())?.metadata.generation });
     expect(second).toEqual({});
   });
 
@@ -168,15 +123,15 @@ describe('infrastructure reconciler', () => {
     await reconcile();
     provider.observation = { phase: 'provisioning', message: 'starting' };
     await reconcile();
-    const writes = store.writes;
+    const before = await writes();
     // Act
     now = new Date(now.getTime() + 10_000);
     await reconcile();
     // Assess: lastPollTime alone waits 30 s
-    expect(store.writes).toBe(writes);
+    expect(await writes()).toBe(before);
     now = new Date(now.getTime() + 30_000);
     await reconcile();
-    expect(store.writes).toBe(writes + 1);
+    expect(await writes()).toBe(before + 1);
   });
 
   it('does not ask the provider again on the events of its own writes while an operation runs', async () => {
@@ -197,30 +152,31 @@ describe('infrastructure reconciler', () => {
 
   it('waits in PENDING with what is missing, and a Cloud event wakes it', async () => {
     // Prepare
-    store.objects.delete('Cloud/default/laptop');
+    await store.delete(cloudKey('laptop'));
     // Act
     await reconcile();
     // Assess
-    expect(infra()).toMatchObject({ phase: 'PENDING', message: expect.stringContaining('no Cloud in the namespace') });
+    expect(await infra()).toMatchObject({ phase: 'PENDING', message: expect.stringContaining('no Cloud in the namespace') });
     expect(provider.calls).toEqual([]);
 
     // Act: a Cloud appears
-    store.put('Cloud', 'laptop', { type: 'local', infrastructureProvider: 'missing', local: { maxClusters: 1 } });
+    await put('Cloud', 'laptop', { type: 'local', infrastructureProvider: 'missing', local: { maxClusters: 1 } });
     await reconciler.reconcile(ctx, { kind: 'Cloud', namespace: 'default', name: 'laptop' });
     // Assess
-    expect(infra()?.message).toBe('InfrastructureProvider "missing" (of Cloud "laptop") not found in namespace default: create it');
+    expect((await infra())?.message).toBe('InfrastructureProvider "missing" (of Cloud "laptop") not found in namespace default: create it');
   });
 
   it('places on the cloud that fits and keeps it there', async () => {
     // Prepare
-    store.put('Cloud', 'away', { type: 'local', infrastructureProvider: 'local' }, { location: 'away' });
-    store.put('Cluster', 'edge', { infrastructure: { constraints: { labels: ['location = away'], metrics: [] }, shape: { nodes: 1 } } });
+    await put('Cloud', 'away', { type: 'local', infrastructureProvider: 'local' }, { location: 'away' });
+    const edge = (await cluster()) as StoredResource;
+    await store.update({ ...edge, spec: { infrastructure: { constraints: { labels: ['location = away'], metrics: [] }, shape: { nodes: 1 } } } });
     // Act
     await reconcile();
-    store.objects.delete('Cloud/default/away');
+    await store.delete(cloudKey('away'));
     await reconcile();
     // Assess: sticky even though the cloud is gone now
-    expect(infra()).toMatchObject({ phase: 'PENDING', cloud: 'away', message: 'Cloud "away" not found in namespace default: create it' });
+    expect(await infra()).toMatchObject({ phase: 'PENDING', cloud: 'away', message: 'Cloud "away" not found in namespace default: create it' });
   });
 
   it('scales on a new node count and returns to ONLINE', async () => {
@@ -228,19 +184,19 @@ describe('infrastructure reconciler', () => {
     await reconcile();
     provider.observation = { phase: 'ready', nodes: { desired: 1, ready: 1 } };
     await reconcile();
-    const current = cluster() as StoredResource;
+    const current = (await cluster()) as StoredResource;
     await store.update({ ...current, spec: { ...(current.spec as object), infrastructure: { constraints: { labels: [], metrics: [] }, shape: { nodes: 2 } } } });
     // Act
     const scaling = await reconcile();
     // Assess
     expect(provider.calls).toContain('scale 2');
-    expect(infra()).toMatchObject({ phase: 'SCALING', message: 'scaling workers from 1 to 2' });
+    expect(await infra()).toMatchObject({ phase: 'SCALING', message: 'scaling workers from 1 to 2' });
     expect(scaling.requeueAfterSeconds).toBe(5);
     // Act: done
     provider.observation = { phase: 'ready', nodes: { desired: 2, ready: 2 } };
     await reconcile();
     // Assess
-    expect(infra()).toMatchObject({ phase: 'ONLINE', nodes: { desired: 2, ready: 2 }, observedGeneration: cluster()?.metadata.generation });
+    expect(await infra()).toMatchObject({ phase: 'ONLINE', nodes: { desired: 2, ready: 2 }, observedGeneration: (await cluster())?.metadata.generation });
   });
 
   it('records a rejection as FAILED and does not retry the same generation', async () => {
@@ -251,8 +207,8 @@ describe('infrastructure reconciler', () => {
     await reconcile();
     // Assess
     expect(result).toEqual({});
-    expect(infra()).toMatchObject({ phase: 'FAILED', message: 'invalid Kubernetes version 9.9' });
-    expect((cluster()?.status as ClusterStatus).state).toBe('FAILED');
+    expect(await infra()).toMatchObject({ phase: 'FAILED', message: 'invalid Kubernetes version 9.9' });
+    expect(((await cluster())?.status as ClusterStatus).state).toBe('FAILED');
     expect(provider.calls).toHaveLength(1);
   });
 
@@ -260,25 +216,25 @@ describe('infrastructure reconciler', () => {
     // Prepare: a running cluster
     provider.observation = { phase: 'ready', nodes: { desired: 1, ready: 1 } };
     await reconcile();
-    const before = (cluster()?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
+    const before = ((await cluster())?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
     provider.observation = { phase: 'failed', message: 'scheduler is not running' };
     // Act
     const failed = await reconcile();
     // Assess: retryable, create asked to recover
     expect(failed.requeueAfterSeconds).toBe(60);
-    expect(infra()).toMatchObject({ phase: 'FAILED', message: 'scheduler is not running' });
-    expect(infra()?.observedGeneration).toBeUndefined();
+    expect(await infra()).toMatchObject({ phase: 'FAILED', message: 'scheduler is not running' });
+    expect((await infra())?.observedGeneration).toBeUndefined();
     expect(provider.calls).toEqual(['credentials', 'create default-edge on laptop']);
     // Act: it comes back
     await reconcile();
-    expect(infra()?.phase).toBe('PROVISIONING');
+    expect((await infra())?.phase).toBe('PROVISIONING');
     provider.observation = { phase: 'ready', nodes: { desired: 1, ready: 1 } };
     await reconcile();
     // Assess: new credentials, the old secret released
-    const after = (cluster()?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
+    const after = ((await cluster())?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
     expect(after).not.toBe(before);
-    expect([...secrets.values.keys()]).toEqual([after]);
-    expect(infra()?.phase).toBe('ONLINE');
+    expect(await secretIds()).toEqual([after]);
+    expect((await infra())?.phase).toBe('ONLINE');
   });
 
   it('refreshes expiring credentials and requeues before they expire', async () => {
@@ -287,64 +243,64 @@ describe('infrastructure reconciler', () => {
     provider.observation = { phase: 'ready', nodes: { desired: 1, ready: 1 } };
     // Act
     const result = await reconcile();
-    const firstSecret = (cluster()?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
+    const firstSecret = ((await cluster())?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
     now = new Date(now.getTime() + 13 * 60_000);
     await reconcile();
     // Assess
     expect(result.requeueAfterSeconds).toBe(12 * 60);
-    expect(infra()?.credentialsExpireAt).toBe('2026-11-21T12:15:00Z');
-    const secondSecret = (cluster()?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
+    expect((await infra())?.credentialsExpireAt).toBe('2026-11-21T12:15:00Z');
+    const secondSecret = ((await cluster())?.spec as { kubeconfigSecret: string }).kubeconfigSecret;
     expect(secondSecret).not.toBe(firstSecret);
-    expect([...secrets.values.keys()]).toEqual([secondSecret]);
+    expect(await secretIds()).toEqual([secondSecret]);
   });
 
   it('deletes after the applications moved away, and lets go when the provider says absent', async () => {
     // Prepare
     await reconcile();
-    const current = cluster() as StoredResource;
+    const current = (await cluster()) as StoredResource;
     await store.update({ ...current, metadata: { ...current.metadata, finalizers: [...(current.metadata.finalizers ?? []), DRAIN_FINALIZER] } });
-    store.markDeleted('edge');
+    await store.delete(clusterKey);
     // Act: applications still there
     const waiting = await reconcile();
     // Assess
     expect(waiting.requeueAfterSeconds).toBe(30);
     expect(provider.calls).not.toContain('delete');
     // Act: the garbage collector is done
-    const drained = cluster() as StoredResource;
+    const drained = (await cluster()) as StoredResource;
     await store.update({ ...drained, metadata: { ...drained.metadata, finalizers: [INFRASTRUCTURE_FINALIZER] } });
     await reconcile();
     // Assess
     expect(provider.calls).toContain('delete');
-    expect(infra()?.phase).toBe('DELETING');
+    expect((await infra())?.phase).toBe('DELETING');
     // Act: gone at the provider
     provider.observation = { phase: 'absent' };
     await reconcile();
     // Assess
-    expect(cluster()).toBeUndefined();
+    expect(await cluster()).toBeUndefined();
   });
 
   it('keeps the finalizer when the provider refuses the deletion', async () => {
     // Prepare
     await reconcile();
-    store.markDeleted('edge');
+    await store.delete(clusterKey);
     provider.reject = 'access denied';
     // Act
     const result = await reconcile();
     // Assess
     expect(result.requeueAfterSeconds).toBe(60);
-    expect(cluster()?.metadata.finalizers).toEqual([INFRASTRUCTURE_FINALIZER]);
-    expect(infra()).toMatchObject({ phase: 'FAILED', message: 'deleting: access denied' });
+    expect((await cluster())?.metadata.finalizers).toEqual([INFRASTRUCTURE_FINALIZER]);
+    expect(await infra()).toMatchObject({ phase: 'FAILED', message: 'deleting: access denied' });
   });
 
   it('just lets go of a cluster that was never created', async () => {
     // Prepare
-    store.objects.delete('Cloud/default/laptop');
+    await store.delete(cloudKey('laptop'));
     await reconcile();
-    store.markDeleted('edge');
+    await store.delete(clusterKey);
     // Act
     await reconcile();
     // Assess
-    expect(cluster()).toBeUndefined();
+    expect(await cluster()).toBeUndefined();
     expect(provider.calls).toEqual([]);
   });
 });
