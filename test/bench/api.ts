@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { assertLoopback, call, GROUP_VERSION, percentile, positiveInteger, printTable as printRows, startLocalControlPlane } from './support.ts';
+import { assertLoopback, call, GROUP_VERSION, percentile, positiveInteger, printTable as printRows, runBenchmark, startLocalControlPlane } from './support.ts';
 
 // A kind no reconciler acts on, so the figures are the API's and the store's, not the controllers'.
 const PLURAL = 'metricsproviders';
@@ -146,11 +146,4 @@ async function main(): Promise<number> {
   }
 }
 
-try {
-  const code = await main();
-  // Pooled keep-alive sockets and the control plane's timers must not keep a finished benchmark alive.
-  process.exit(code);
-} catch (error) {
-  console.error(`bench:api: ${(error as Error).message}`);
-  process.exit(1);
-}
+await runBenchmark('bench:api', main);

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { assertLoopback, call, GROUP_VERSION, percentile, positiveInteger, printTable, startLocalControlPlane } from './support.ts';
+import { assertLoopback, call, GROUP_VERSION, percentile, positiveInteger, printTable, runBenchmark, startLocalControlPlane } from './support.ts';
 
 // A kind no other reconciler acts on: the figures are the collector's.
 const PLURAL = 'metricsproviders';
@@ -102,11 +102,4 @@ async function main(): Promise<number> {
   }
 }
 
-try {
-  const code = await main();
-  // Pooled keep-alive sockets and the control plane's timers must not keep a finished benchmark alive.
-  process.exit(code);
-} catch (error) {
-  console.error(`bench:gc: ${(error as Error).message}`);
-  process.exit(1);
-}
+await runBenchmark('bench:gc', main);

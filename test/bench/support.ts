@@ -63,3 +63,13 @@ export function printTable(headers: readonly string[], rows: readonly (readonly 
   console.log(line(headers));
   for (const row of rows) console.log(line(row));
 }
+
+/** Runs a benchmark and exits with its code: pooled keep-alive sockets and the control plane's timers must not keep a finished benchmark alive. */
+export async function runBenchmark(name: string, main: () => Promise<number>): Promise<never> {
+  try {
+    process.exit(await main());
+  } catch (error) {
+    console.error(`${name}: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
