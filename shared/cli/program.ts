@@ -456,7 +456,7 @@ export async function runShoal(argv: readonly string[], io: CliIO = processIO())
     const label = resourceName('Cluster', name);
     const deadline = Date.now() + timeout;
     let phase: string | undefined;
-    for (let interval = 500; ; interval = Math.min(interval * 2, 5000)) {
+    for (let interval = 500; ; interval = Math.min(interval * 2, 2000)) {
       const object = await api.get('Cluster', namespace(), name);
       const infrastructure = (object.status?.infrastructure ?? {}) as { phase?: string; message?: string; observedGeneration?: number; nodes?: { ready: number; desired: number } };
       const current = (infrastructure.observedGeneration ?? 0) >= generation;

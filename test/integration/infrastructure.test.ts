@@ -136,8 +136,8 @@ describe('a cluster Shoal creates', () => {
     // Assess
     expect(scaled.code, scaled.stderr).toBe(0);
     expect(scaled.stdout).toContain('cluster.shoal.io/edge scaled to 2 nodes');
-    expect(scaled.stdout).toMatch(/cluster\.shoal\.io\/edge SCALING: scaling workers from 1 to 2\n/);
     expect(scaled.stdout).toMatch(/cluster\.shoal\.io\/edge ONLINE\n$/);
+    // The CLI polls with backoff and may miss a phase; the watcher above samples every 50 ms.
     expect(phases).toEqual(['ONLINE', 'SCALING', 'ONLINE']);
     expect((await statusOf(clusterPath)).infrastructure).toMatchObject({ phase: 'ONLINE', nodes: { desired: 2, ready: 2 } });
     const nodes = await kc.makeApiClient(CoreV1Api).listNode();
