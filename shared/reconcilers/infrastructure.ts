@@ -276,12 +276,18 @@ async function converge(ctx: ReconcileContext, cluster: StoredResource, provider
           );
         case 'wait':
           return operate(step.phase, observation, step.message);
-        case 'scale':
+        // The phase is recorded before the provider is asked: a status write that loses a race
+        // is retried before anything happened, instead of after the operation went unreported.
+        case 'scale': {
+          const next = await operate('SCALING', observation, step.message);
           await provider.scale(target);
-          return operate('SCALING', observation, step.message);
-        case 'upgrade':
+          return next;
+        }
+        case 'upgrade': {
+          const next = await operate('UPGRADING', observation, step.message);
           await provider.upgrade(target);
-          return operate('UPGRADING', observation, step.message);
+          return next;
+        }
         case 'fail': {
           // Reported by the provider, not a refusal: kept retryable (no observedGeneration), and
           // create is asked to recover (a no-op where the cluster exists; a local cluster restarts).
