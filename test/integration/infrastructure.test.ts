@@ -55,7 +55,12 @@ const alive = (pid: number) => {
 };
 
 afterAll(async () => {
-  // Only if a step failed: never leave processes behind.
+  // Only if a step failed: never leave processes behind. The Cluster goes first, or the
+  // control plane's infrastructure reconciler would create the killed cluster again.
+  if ((await call('GET', clusterPath)).status === 200) {
+    await call('DELETE', clusterPath);
+    await eventually('the Cluster to be deleted', async () => ((await call('GET', clusterPath)).status === 404 ? true : undefined), 60_000).catch(() => undefined);
+  }
   await killClusterProcesses(clusterDir).catch(() => undefined);
   await rm(stateDir, { recursive: true, force: true });
 });
