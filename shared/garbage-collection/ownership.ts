@@ -1,6 +1,6 @@
 import { FOREGROUND_FINALIZER } from '../resources/deletion.ts';
 import type { Kind, ResourceKey } from '../resources/kinds.ts';
-import type { StoredResource } from '../store/resource-store.ts';
+import { keyOf, type StoredResource } from '../store/resource-store.ts';
 
 export type OwnerReference = NonNullable<StoredResource['metadata']['ownerReferences']>[number];
 
@@ -16,7 +16,6 @@ export type OwnerReference = NonNullable<StoredResource['metadata']['ownerRefere
 export type OwnerState = 'solid' | 'waiting' | 'absent' | 'elsewhere';
 
 export const objectId = (key: { kind: string; namespace: string; name: string }) => `${key.kind}/${key.namespace}/${key.name}`;
-export const keyOfResource = (object: StoredResource): ResourceKey => ({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name });
 
 /** Being deleted in the foreground: waiting for its dependents to go first. */
 export function isWaiting(object: StoredResource): boolean {
@@ -40,7 +39,7 @@ export class OwnershipGraph {
     objects: readonly StoredResource[],
     private readonly uidsElsewhere: ReadonlyMap<string, string> = new Map(),
   ) {
-    for (const object of objects) this.byId.set(objectId(keyOfResource(object)), object);
+    for (const object of objects) this.byId.set(objectId(keyOf(object)), object);
   }
 
   get(key: ResourceKey): StoredResource | undefined {

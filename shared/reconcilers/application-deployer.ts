@@ -6,6 +6,7 @@ import { driftCondition, type ObserverEntry, withObservations } from '../deploy/
 import { orphanAction, orphanManifests, withCleanupCondition, withOrphans } from '../deploy/orphans.ts';
 import { applyManifests, deployedObjects, objectsDroppedFromSpec, removeObjects } from '../deploy/rollout.ts';
 import { type ClusterKubeconfigRef, registeredKubeconfig } from '../kube/kubeconfig.ts';
+import { hasFinalizer, withFinalizer, withoutFinalizer } from '../resources/deletion.ts';
 import type { ApplicationStatus, ClusterStatus, OrphanedObjects, ResourceKey } from '../resources/kinds.ts';
 import { sameJson } from '../resources/values.ts';
 import type { StoredResource } from '../store/resource-store.ts';
@@ -49,13 +50,9 @@ async function writeStatus(ctx: ReconcileContext, app: StoredResource, mine: Dep
   return ctx.store.updateStatus(key, next, app.metadata.resourceVersion);
 }
 
-function withoutFinalizer(app: StoredResource): StoredResource {
-  return { ...app, metadata: { ...app.metadata, finalizers: (app.metadata.finalizers ?? []).filter((f) => f !== DEPLOYER_FINALIZER) } };
-}
-
 /** Removes the application's objects from every cluster that may hold them, then lets the Application go. */
 async function finalize(ctx: ReconcileContext, app: StoredResource): Promise<ReconcileResult> {
-  if (!(app.metadata.finalizers ?? []).includes(DEPLOYER_FINALIZER)) return {};
+  if (!hasFinalizer(app, DEPLOYER_FINALIZER)) return {};
   const status = (app.status ?? {}) as ApplicationStatus;
   const current = await writeStatus(ctx, app, { state: 'DELETING', reason: undefined });
   const manifests = deployedObjects((app.spec as { manifests: Manifest[] }).manifests, status.manifests);
@@ -77,7 +74,7 @@ async function finalize(ctx: ReconcileContext, app: StoredResource): Promise<Rec
       ctx.logger.warn('cannot remove objects left behind on a cluster; releasing the application anyway', { app: app.metadata.name, cluster: name, error: (error as Error).message });
     }
   }
-  await ctx.store.update(withoutFinalizer(current));
+  await ctx.store.update(withoutFinalizer(current, DEPLOYER_FINALIZER));
   ctx.logger.info('removed deleted application from its clusters', { namespace: app.metadata.namespace, name: app.metadata.name });
   return {};
 }
@@ -175,8 +172,8 @@ export const applicationDeployer: Reconciler = {
     const cluster = (app.status as ApplicationStatus | undefined)?.scheduledTo;
     if (!cluster) return (app.status as ApplicationStatus | undefined)?.runningOn ? unbind(ctx, app) : {};
     // Only from here on can objects exist on a cluster, so only from here on is there anything to clean up.
-    if (!(app.metadata.finalizers ?? []).includes(DEPLOYER_FINALIZER)) {
-      const added = await ctx.store.update({ ...app, metadata: { ...app.metadata, finalizers: [...(app.metadata.finalizers ?? []), DEPLOYER_FINALIZER] } });
+    if (!hasFinalizer(app, DEPLOYER_FINALIZER)) {
+      const added = await ctx.store.update(withFinalizer(app, DEPLOYER_FINALIZER));
       if (added.removed) return {};
       app = added.resource;
     }

@@ -1,6 +1,7 @@
 import { KUBECONFIG_FINALIZER } from '../api/resource-service.ts';
 import { type ClusterKubeconfigRef, registeredKubeconfig } from '../kube/kubeconfig.ts';
 import { probeCluster, type ProbeObservation } from '../kube/probe.ts';
+import { hasFinalizer, withoutFinalizer } from '../resources/deletion.ts';
 import type { ClusterStatus, ResourceKey } from '../resources/kinds.ts';
 import type { Condition } from '../resources/meta.ts';
 import { kubeTimestamp, sameJson } from '../resources/values.ts';
@@ -84,14 +85,11 @@ export const clusterProbe: Reconciler = {
     const spec = cluster.spec as ClusterSpecView;
 
     const deleting = Boolean(cluster.metadata.deletionTimestamp);
-    if (deleting && !(cluster.metadata.finalizers ?? []).includes(KUBECONFIG_FINALIZER)) return {};
+    if (deleting && !hasFinalizer(cluster, KUBECONFIG_FINALIZER)) return {};
     // The kubeconfig goes last: draining applications and tearing down a created cluster need it.
     if (deleting && cluster.metadata.finalizers?.every((finalizer) => finalizer === KUBECONFIG_FINALIZER)) {
       if (spec.kubeconfigSecret) await ctx.secrets.delete(spec.kubeconfigSecret);
-      await ctx.store.update({
-        ...cluster,
-        metadata: { ...cluster.metadata, finalizers: cluster.metadata.finalizers.filter((f) => f !== KUBECONFIG_FINALIZER) },
-      });
+      await ctx.store.update(withoutFinalizer(cluster, KUBECONFIG_FINALIZER));
       ctx.logger.info('released kubeconfig secret of deleted cluster', { key });
       return {};
     }

@@ -1,11 +1,11 @@
 import { withConditions } from '../deploy/deployment-status.ts';
 import { clusterDrain, type DrainDecision } from '../garbage-collection/cluster-drain.ts';
-import { dependentAction, isWaiting, keyOfResource, misplacedOwners, objectId, OwnershipGraph, withoutOwner, type OwnerReference } from '../garbage-collection/ownership.ts';
-import { deletionFinalizers, DRAIN_FINALIZER, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../resources/deletion.ts';
-import { isKind, KIND_NAMES, type ApplicationStatus, type Kind, type ResourceKey } from '../resources/kinds.ts';
+import { dependentAction, isWaiting, misplacedOwners, objectId, OwnershipGraph, withoutOwner, type OwnerReference } from '../garbage-collection/ownership.ts';
+import { deletionFinalizers, DRAIN_FINALIZER, FOREGROUND_FINALIZER, hasFinalizer, ORPHAN_FINALIZER, withoutFinalizer } from '../resources/deletion.ts';
+import { isKind, type ApplicationStatus, type ResourceKey } from '../resources/kinds.ts';
 import type { Condition } from '../resources/meta.ts';
 import { sameJson } from '../resources/values.ts';
-import type { DeleteOutcome, ResourceStore, StoredResource } from '../store/resource-store.ts';
+import { keyOf, type DeleteOutcome, type ResourceStore, type StoredResource } from '../store/resource-store.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler, ResourceChange } from './contract.ts';
 
 /** How soon a deletion waiting for dependents, or a cluster waiting for its applications, is looked at again. */
@@ -35,13 +35,13 @@ async function loadGraph(
   options: { extra?: readonly StoredResource[]; checkElsewhere?: boolean } = {},
 ): Promise<OwnershipGraph> {
   const byId = new Map<string, StoredResource>();
-  for (const object of [...(await store.listOwned(namespace)), ...(options.extra ?? [])]) byId.set(objectId(keyOfResource(object)), object);
+  for (const object of [...(await store.listOwned(namespace)), ...(options.extra ?? [])]) byId.set(objectId(keyOf(object)), object);
   const owners = new Map<string, ResourceKey>();
   for (const object of byId.values()) {
     for (const key of ownerKeys(object)) if (!byId.has(objectId(key))) owners.set(objectId(key), key);
   }
   for (const owner of await Promise.all([...owners.values()].map((key) => store.get(key)))) {
-    if (owner) byId.set(objectId(keyOfResource(owner)), owner);
+    if (owner) byId.set(objectId(keyOf(owner)), owner);
   }
   const objects = [...byId.values()];
   const local = new OwnershipGraph(namespace, objects);
@@ -58,21 +58,17 @@ async function loadGraph(
   return new OwnershipGraph(namespace, objects, elsewhere);
 }
 
-function withoutFinalizer(object: StoredResource, finalizer: string): StoredResource {
-  return { ...object, metadata: { ...object.metadata, finalizers: (object.metadata.finalizers ?? []).filter((f) => f !== finalizer) } };
-}
-
 const describe = (object: { kind: string; metadata: { name: string } }) => `${object.kind} "${object.metadata.name}"`;
 
-/** Writes one condition into an object's status when it changed; every kind's status has `conditions`. */
-async function recordCondition(ctx: ReconcileContext, object: StoredResource, condition: Condition): Promise<void> {
+/** Writes one condition into an object's status when it changed (every kind's status has `conditions`); returns the object as it now is. */
+async function recordCondition(ctx: ReconcileContext, object: StoredResource, condition: Condition): Promise<StoredResource> {
   const status = (object.status ?? {}) as { conditions?: Condition[] };
   const conditions = withConditions(status.conditions, [condition], ctx.now());
-  if (sameJson(conditions, status.conditions)) return;
-  await ctx.store.updateStatus(keyOfResource(object), { ...status, conditions }, object.metadata.resourceVersion);
+  if (sameJson(conditions, status.conditions)) return object;
+  return ctx.store.updateStatus(keyOf(object), { ...status, conditions }, object.metadata.resourceVersion);
 }
 
-/** Carries out what `dependentAction` decided for one dependent; true when the dependent goes (or is going). */
+/** Carries out what `dependentAction` decided for one dependent, and says where the dependent stands now. */
 async function settleDependent(ctx: ReconcileContext, graph: OwnershipGraph, dependent: StoredResource): Promise<'kept' | 'detached' | 'deleting'> {
   const decision = dependentAction(graph, dependent);
   switch (decision.action) {
@@ -81,15 +77,15 @@ async function settleDependent(ctx: ReconcileContext, graph: OwnershipGraph, dep
     case 'detach': {
       const detached = withoutOwner(dependent, new Set(decision.refs.map((ref) => ref.uid)));
       if (detached) await ctx.store.update(detached);
-      ctx.logger.info('removed owner references; other owners keep the object', { object: keyOfResource(dependent), owners: decision.refs.map(describeRef) });
+      ctx.logger.info('removed owner references; other owners keep the object', { object: keyOf(dependent), owners: decision.refs.map(describeRef) });
       return 'detached';
     }
     case 'delete':
-      await ctx.store.delete(keyOfResource(dependent), {
+      await ctx.store.delete(keyOf(dependent), {
         resourceVersion: dependent.metadata.resourceVersion,
         finalizers: deletionFinalizers(dependent.kind, decision.policy),
       });
-      ctx.logger.info('deleting dependent: no owner is left', { object: keyOfResource(dependent), policy: decision.policy });
+      ctx.logger.info('deleting dependent: no owner is left', { object: keyOf(dependent), policy: decision.policy });
       return 'deleting';
   }
 }
@@ -102,7 +98,7 @@ const describeRef = (ref: OwnerReference) => `${ref.kind} "${ref.name}" (${ref.u
  * ownership, for this object would never end: such a cycle is broken by not waiting for
  * that dependent, and said so in a condition and the log.
  */
-async function deleteDependentsFirst(ctx: ReconcileContext, object: StoredResource): Promise<{ outcome: DeleteOutcome; waiting: number }> {
+async function deleteDependentsFirst(ctx: ReconcileContext, object: StoredResource): Promise<{ outcome: DeleteOutcome; waiting: boolean }> {
   const graph = await loadGraph(ctx.store, object.metadata.namespace, { extra: [object] });
   const dependents = graph.dependentsOf({ kind: object.kind, name: object.metadata.name, uid: object.metadata.uid });
   const waitingFor: StoredResource[] = [];
@@ -118,17 +114,16 @@ async function deleteDependentsFirst(ctx: ReconcileContext, object: StoredResour
   }
   let current = object;
   if (cycles.length) {
-    ctx.logger.warn('ownership cycle: not waiting for dependents that wait for this object', { object: keyOfResource(object), cycles });
-    await recordCondition(ctx, object, {
+    ctx.logger.warn('ownership cycle: not waiting for dependents that wait for this object', { object: keyOf(object), cycles });
+    current = await recordCondition(ctx, object, {
       type: OWNER_REFERENCES_CONDITION,
       status: 'False',
       reason: 'OwnershipCycle',
       message: `ownership cycle ${cycles.join('; ')}: deleted without waiting for the dependents in it`,
     });
-    current = await ctx.store.mustGet(keyOfResource(object));
   }
-  if (waitingFor.length) return { outcome: { removed: false, resource: current }, waiting: waitingFor.length };
-  return { outcome: await ctx.store.update(withoutFinalizer(current, FOREGROUND_FINALIZER)), waiting: 0 };
+  if (waitingFor.length) return { outcome: { removed: false, resource: current }, waiting: true };
+  return { outcome: await ctx.store.update(withoutFinalizer(current, FOREGROUND_FINALIZER)), waiting: false };
 }
 
 /** Orphan deletion: every dependent loses its reference to the object, then the finalizer goes. */
@@ -147,11 +142,11 @@ async function drainCluster(ctx: ReconcileContext, cluster: StoredResource): Pro
   const apps = items.map((app) => ({ name: app.metadata.name, status: (app.status ?? {}) as ApplicationStatus }));
   const decision = clusterDrain(cluster, apps, ctx.now(), drainGraceSeconds());
   if (decision.action === 'wait') {
-    await recordCondition(ctx, cluster, { type: 'Drained', status: 'False', reason: 'ApplicationsRemaining', message: decision.message });
-    return { outcome: { removed: false, resource: await ctx.store.mustGet(keyOfResource(cluster)) }, decision };
+    const current = await recordCondition(ctx, cluster, { type: 'Drained', status: 'False', reason: 'ApplicationsRemaining', message: decision.message });
+    return { outcome: { removed: false, resource: current }, decision };
   }
-  if (decision.action === 'abandon') ctx.logger.warn('releasing a deleted cluster that stayed unreachable', { cluster: keyOfResource(cluster), reason: decision.message });
-  else ctx.logger.info('deleted cluster has no applications left', { cluster: keyOfResource(cluster) });
+  if (decision.action === 'abandon') ctx.logger.warn('releasing a deleted cluster that stayed unreachable', { cluster: keyOf(cluster), reason: decision.message });
+  else ctx.logger.info('deleted cluster has no applications left', { cluster: keyOf(cluster) });
   return { outcome: await ctx.store.update(withoutFinalizer(cluster, DRAIN_FINALIZER)), decision };
 }
 
@@ -159,7 +154,7 @@ async function drainCluster(ctx: ReconcileContext, cluster: StoredResource): Pro
 async function finalize(ctx: ReconcileContext, object: StoredResource): Promise<ReconcileResult> {
   let current = object;
   let waiting = false;
-  const has = (finalizer: string) => (current.metadata.finalizers ?? []).includes(finalizer);
+  const has = (finalizer: string) => hasFinalizer(current, finalizer);
   if (current.kind === 'Cluster' && has(DRAIN_FINALIZER)) {
     const { outcome, decision } = await drainCluster(ctx, current);
     if (outcome.removed) return {};
@@ -172,9 +167,9 @@ async function finalize(ctx: ReconcileContext, object: StoredResource): Promise<
     current = outcome.resource;
   }
   if (has(FOREGROUND_FINALIZER)) {
-    const { outcome, waiting: left } = await deleteDependentsFirst(ctx, current);
+    const { outcome, waiting: dependentsLeft } = await deleteDependentsFirst(ctx, current);
     if (outcome.removed) return {};
-    waiting ||= left > 0;
+    waiting ||= dependentsLeft;
   }
   return waiting ? { requeueAfterSeconds: WAITING_RECHECK_SECONDS } : {};
 }
@@ -199,9 +194,7 @@ async function checkOwners(ctx: ReconcileContext, graph: OwnershipGraph, object:
 }
 
 const ownerKeys = (object: StoredResource | undefined): ResourceKey[] =>
-  (object?.metadata.ownerReferences ?? []).flatMap((ref) =>
-    (KIND_NAMES as string[]).includes(ref.kind) ? [{ kind: ref.kind as Kind, namespace: object?.metadata.namespace ?? '', name: ref.name }] : [],
-  );
+  (object?.metadata.ownerReferences ?? []).flatMap(({ kind, name }) => (object && isKind(kind) ? [{ kind, namespace: object.metadata.namespace, name }] : []));
 
 /**
  * Kubernetes' garbage collector for Shoal's objects: Foreground, Background and Orphan
@@ -214,7 +207,7 @@ export const garbageCollector: Reconciler = {
 
   keysFor(change: ResourceChange): ResourceKey[] {
     const keys = [change.key, ...ownerKeys(change.before), ...ownerKeys(change.after)];
-    return keys.filter((key, index) => keys.findIndex((other) => sameJson(other, key)) === index);
+    return keys.filter((key, index) => keys.findIndex((other) => objectId(other) === objectId(key)) === index);
   },
 
   async reconcile(ctx: ReconcileContext, key: ResourceKey): Promise<ReconcileResult> {

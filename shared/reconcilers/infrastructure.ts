@@ -22,9 +22,9 @@ import {
   type InfrastructureStatus,
   type ResourceKey,
 } from '../resources/kinds.ts';
-import { DRAIN_FINALIZER } from '../resources/deletion.ts';
+import { DRAIN_FINALIZER, hasFinalizer, withFinalizer, withoutFinalizer } from '../resources/deletion.ts';
 import { kubeTimestamp, sameJson } from '../resources/values.ts';
-import type { StoredResource } from '../store/resource-store.ts';
+import { keyOf, type StoredResource } from '../store/resource-store.ts';
 import { TerminalReconcileError, type ReconcileContext, type ReconcileResult, type Reconciler } from './contract.ts';
 
 /** Held while Shoal may still own a real cluster for this object. */
@@ -43,9 +43,7 @@ export type ProviderFactory = (spec: InfrastructureProviderSpec, context: Provid
 
 type ClusterSpecView = { kubeconfigSecret?: string } & Record<string, unknown>;
 
-const keyOf = (cluster: StoredResource): ResourceKey => ({ kind: 'Cluster', namespace: cluster.metadata.namespace, name: cluster.metadata.name });
 const statusOf = (cluster: StoredResource) => (cluster.status ?? {}) as ClusterStatus;
-const hasFinalizer = (cluster: StoredResource, finalizer: string) => (cluster.metadata.finalizers ?? []).includes(finalizer);
 
 /**
  * Writes the infrastructure part of the status (and, before the cluster was ever up, its
@@ -73,8 +71,7 @@ async function writeInfrastructure(
 }
 
 async function setFinalizer(ctx: ReconcileContext, cluster: StoredResource, present: boolean): Promise<StoredResource | undefined> {
-  const others = (cluster.metadata.finalizers ?? []).filter((finalizer) => finalizer !== INFRASTRUCTURE_FINALIZER);
-  const outcome = await ctx.store.update({ ...cluster, metadata: { ...cluster.metadata, finalizers: present ? [...others, INFRASTRUCTURE_FINALIZER] : others } });
+  const outcome = await ctx.store.update(present ? withFinalizer(cluster, INFRASTRUCTURE_FINALIZER) : withoutFinalizer(cluster, INFRASTRUCTURE_FINALIZER));
   return outcome.removed ? undefined : outcome.resource;
 }
 
@@ -158,12 +155,7 @@ async function registerCredentials(ctx: ReconcileContext, cluster: StoredResourc
   await ctx.secrets.put(secret, kubeconfig);
   let outcome;
   try {
-    const finalizers = cluster.metadata.finalizers ?? [];
-    outcome = await ctx.store.update({
-      ...cluster,
-      metadata: { ...cluster.metadata, finalizers: finalizers.includes(KUBECONFIG_FINALIZER) ? finalizers : [...finalizers, KUBECONFIG_FINALIZER] },
-      spec: { ...spec, kubeconfigSecret: secret },
-    });
+    outcome = await ctx.store.update({ ...withFinalizer(cluster, KUBECONFIG_FINALIZER), spec: { ...spec, kubeconfigSecret: secret } });
   } catch (error) {
     await ctx.secrets.delete(secret);
     throw error;

@@ -35,3 +35,20 @@ export function deletionFinalizers(kind: Kind, policy: PropagationPolicy): strin
   if (kind === 'Cluster') finalizers.push(DRAIN_FINALIZER);
   return finalizers;
 }
+
+type WithFinalizers = { metadata: { finalizers?: string[] } };
+
+export function hasFinalizer(object: WithFinalizers, finalizer: string): boolean {
+  return (object.metadata.finalizers ?? []).includes(finalizer);
+}
+
+/** The object with `finalizer` added (at the end, once), everything else as it was. */
+export function withFinalizer<T extends WithFinalizers>(object: T, finalizer: string): T {
+  if (hasFinalizer(object, finalizer)) return object;
+  return { ...object, metadata: { ...object.metadata, finalizers: [...(object.metadata.finalizers ?? []), finalizer] } };
+}
+
+/** The object without `finalizer`, everything else as it was. */
+export function withoutFinalizer<T extends WithFinalizers>(object: T, finalizer: string): T {
+  return { ...object, metadata: { ...object.metadata, finalizers: (object.metadata.finalizers ?? []).filter((f) => f !== finalizer) } };
+}
