@@ -218,13 +218,15 @@ async function startClusterProcesses({ name, dir, nodes }: KubeClusterLocation &
     fail('kube-apiserver start', 'apiserver', e),
   );
 
-  await launch('controller-manager', [
-    `--kubeconfig=${join(certs, 'kube-controller-manager.kubeconfig')}`,
-    `--authentication-kubeconfig=${join(certs, 'kube-controller-manager.kubeconfig')}`,
-    `--authorization-kubeconfig=${join(certs, 'kube-controller-manager.kubeconfig')}`,
+  // The controllers authenticate, are authorised and serve on loopback with their own kubeconfig.
+  const controllerFlags = (kubeconfig: string, port: number) => [
+    ...['kubeconfig', 'authentication-kubeconfig', 'authorization-kubeconfig'].map((flag) => `--${flag}=${join(certs, kubeconfig)}`),
     '--bind-address=127.0.0.1',
-    `--secure-port=${controllerManager}`,
+    `--secure-port=${port}`,
     '--leader-elect=false',
+  ];
+  await launch('controller-manager', [
+    ...controllerFlags('kube-controller-manager.kubeconfig', controllerManager),
     '--use-service-account-credentials=true',
     `--service-account-private-key-file=${join(certs, 'service-account.key')}`,
     `--root-ca-file=${join(certs, 'ca.crt')}`,
@@ -252,14 +254,7 @@ async function startClusterProcesses({ name, dir, nodes }: KubeClusterLocation &
       'pod-garbage-collector-controller',
     ].join(',')}`,
   ]);
-  await launch('scheduler', [
-    `--kubeconfig=${join(certs, 'kube-scheduler.kubeconfig')}`,
-    `--authentication-kubeconfig=${join(certs, 'kube-scheduler.kubeconfig')}`,
-    `--authorization-kubeconfig=${join(certs, 'kube-scheduler.kubeconfig')}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${scheduler}`,
-    '--leader-elect=false',
-  ]);
+  await launch('scheduler', controllerFlags('kube-scheduler.kubeconfig', scheduler));
   await launch('kwok', [
     `--kubeconfig=${join(certs, 'kwok.kubeconfig')}`,
     `--config=${stages}`,
