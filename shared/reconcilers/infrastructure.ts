@@ -12,6 +12,7 @@ import {
 } from '../infrastructure/lifecycle.ts';
 import { ProviderRejectedError, type InfrastructureProvider, type ProviderContext, type ProviderObservation, type ProvisionTarget } from '../infrastructure/provider.ts';
 import { ClusterMetricsReader } from '../metrics/cluster-metrics.ts';
+import { parseMetricConstraint } from '../resources/metric-constraint.ts';
 import {
   cloudSpec,
   clusterShape,
@@ -83,14 +84,15 @@ async function observeClouds(ctx: ReconcileContext, cluster: StoredResource, con
     ctx.store.list({ kind: 'Cluster', namespace }),
   ]);
   const metrics = new ClusterMetricsReader(ctx.store, namespace);
-  const constrained = constraints.metrics.map((text) => text.split(/[\s<>=!]/)[0] ?? '');
+  // Validated at admission: every constraint parses.
+  const constrained = constraints.metrics.map((text) => parseMetricConstraint(text).metric);
   return Promise.all(
     clouds.map(async (cloud): Promise<CloudFacts> => {
       const name = cloud.metadata.name;
       const spec = cloudSpec.safeParse(cloud.spec);
       if (!spec.success) return { name, labels: cloud.metadata.labels ?? {}, weights: [], metrics: {}, full: `invalid spec: ${spec.error.issues[0]?.message}` };
       const weights = spec.data.metrics;
-      const names = [...new Set([...weights.map((metric) => metric.name), ...constrained.filter(Boolean)])];
+      const names = [...new Set([...weights.map((metric) => metric.name), ...constrained])];
       let full: string | undefined;
       if (spec.data.type === 'local') {
         const held = clusters.filter((other) => other.metadata.name !== cluster.metadata.name && statusOf(other).infrastructure?.cloud === name).length;
