@@ -24,3 +24,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShoalConfig {
   }
   return parsed.data;
 }
+
+/**
+ * A duration setting (`SHOAL_PLACEMENT_STABLE_SECONDS`, `SHOAL_CLUSTER_DRAIN_GRACE_SECONDS`),
+ * read on every call so that a test control plane can shorten it; `fallback` unless it is
+ * a number of seconds ≥ 0.
+ */
+export function secondsSetting(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[name];
+  const value = Number(text);
+  return text && Number.isFinite(value) && value >= 0 ? value : fallback;
+}

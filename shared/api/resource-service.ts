@@ -164,9 +164,8 @@ export class ResourceService {
       }
       const here = await this.store.get({ kind: ref.kind, namespace: resource.metadata.namespace, name: ref.name });
       if (here?.metadata.uid === ref.uid) continue;
-      const { items } = await this.store.list({ kind: ref.kind });
-      const elsewhere = items.find((object) => object.metadata.uid === ref.uid);
-      if (elsewhere) invalid(`${ref.kind} "${ref.name}" is in namespace "${elsewhere.metadata.namespace}": an owner must be in the same namespace`);
+      const elsewhere = (await this.store.namespacesOf(ref.kind, new Set([ref.uid]))).get(ref.uid);
+      if (elsewhere) invalid(`${ref.kind} "${ref.name}" is in namespace "${elsewhere}": an owner must be in the same namespace`);
     }
     if (causes.length) throw validationError(resource.kind, resource.metadata.name, causes);
   }

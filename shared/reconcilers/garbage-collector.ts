@@ -1,3 +1,4 @@
+import { secondsSetting } from '../config.ts';
 import { withConditions } from '../deploy/deployment-status.ts';
 import { clusterDrain, type DrainDecision } from '../garbage-collection/cluster-drain.ts';
 import { dependentAction, isWaiting, misplacedOwners, objectId, OwnershipGraph, withoutOwner, type OwnerReference } from '../garbage-collection/ownership.ts';
@@ -13,13 +14,8 @@ export const WAITING_RECHECK_SECONDS = 3;
 /** The condition the garbage collector writes on objects whose owner references it cannot follow. */
 export const OWNER_REFERENCES_CONDITION = 'OwnerReferences';
 
+/** How long a deleted, unreachable cluster may hold on to its applications (`SHOAL_CLUSTER_DRAIN_GRACE_SECONDS`). */
 const DEFAULT_DRAIN_GRACE_SECONDS = 300;
-
-/** `SHOAL_CLUSTER_DRAIN_GRACE_SECONDS`: how long a deleted, unreachable cluster may hold on to its applications. */
-function drainGraceSeconds(): number {
-  const value = Number(process.env.SHOAL_CLUSTER_DRAIN_GRACE_SECONDS);
-  return process.env.SHOAL_CLUSTER_DRAIN_GRACE_SECONDS && Number.isFinite(value) && value >= 0 ? value : DEFAULT_DRAIN_GRACE_SECONDS;
-}
 
 /**
  * The ownership graph around a namespace's owned objects: every object that has owner
@@ -48,12 +44,9 @@ async function loadGraph(
   const unresolved = objects.flatMap((object) => (object.metadata.ownerReferences ?? []).filter((ref) => !local.ownerOf(ref)));
   if (!options.checkElsewhere || unresolved.length === 0) return local;
   const wanted = new Set(unresolved.map((ref) => ref.uid));
-  const kinds = [...new Set(unresolved.map((ref) => ref.kind))].filter(isKind);
   const elsewhere = new Map<string, string>();
-  for (const kind of kinds) {
-    for (const object of (await store.list({ kind })).items) {
-      if (object.metadata.namespace !== namespace && wanted.has(object.metadata.uid)) elsewhere.set(object.metadata.uid, object.metadata.namespace);
-    }
+  for (const kind of new Set(unresolved.map((ref) => ref.kind).filter(isKind))) {
+    for (const [uid, where] of await store.namespacesOf(kind, wanted)) if (where !== namespace) elsewhere.set(uid, where);
   }
   return new OwnershipGraph(namespace, objects, elsewhere);
 }
@@ -140,7 +133,7 @@ async function orphanDependents(ctx: ReconcileContext, object: StoredResource): 
 async function drainCluster(ctx: ReconcileContext, cluster: StoredResource): Promise<{ outcome: DeleteOutcome; decision: DrainDecision }> {
   const { items } = await ctx.store.list({ kind: 'Application', namespace: cluster.metadata.namespace });
   const apps = items.map((app) => ({ name: app.metadata.name, status: (app.status ?? {}) as ApplicationStatus }));
-  const decision = clusterDrain(cluster, apps, ctx.now(), drainGraceSeconds());
+  const decision = clusterDrain(cluster, apps, ctx.now(), secondsSetting('SHOAL_CLUSTER_DRAIN_GRACE_SECONDS', DEFAULT_DRAIN_GRACE_SECONDS));
   if (decision.action === 'wait') {
     const current = await recordCondition(ctx, cluster, { type: 'Drained', status: 'False', reason: 'ApplicationsRemaining', message: decision.message });
     return { outcome: { removed: false, resource: current }, decision };

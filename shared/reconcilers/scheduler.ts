@@ -1,3 +1,4 @@
+import { secondsSetting } from '../config.ts';
 import { ClusterMetricsReader } from '../metrics/cluster-metrics.ts';
 import { applicationSpec, clusterSpec, clusterStatus, type ApplicationStatus, type ResourceKey } from '../resources/kinds.ts';
 import { sameStatus, statusAfter } from '../scheduling/binding.ts';
@@ -5,12 +6,6 @@ import type { ClusterFacts } from '../scheduling/cluster-facts.ts';
 import { DEFAULT_STABLE_PERIOD_SECONDS, placeApplication } from '../scheduling/place.ts';
 import type { StoredResource } from '../store/resource-store.ts';
 import { TerminalReconcileError, type ReconcileContext, type ReconcileResult, type Reconciler } from './contract.ts';
-
-/** `SHOAL_PLACEMENT_STABLE_SECONDS`, read per run so that a test control plane can shorten it. */
-function stablePeriodSeconds(): number {
-  const value = Number(process.env.SHOAL_PLACEMENT_STABLE_SECONDS);
-  return process.env.SHOAL_PLACEMENT_STABLE_SECONDS && Number.isFinite(value) && value >= 0 ? value : DEFAULT_STABLE_PERIOD_SECONDS;
-}
 
 /** Every Cluster of the namespace with what placement needs, metrics read through their providers. */
 async function observeFleet(ctx: ReconcileContext, namespace: string): Promise<ClusterFacts[]> {
@@ -48,7 +43,7 @@ async function scheduleApplication(ctx: ReconcileContext, app: StoredResource, f
     scheduledAt: current.scheduledAt,
     clusters: fleet,
     now,
-    stablePeriodSeconds: stablePeriodSeconds(),
+    stablePeriodSeconds: secondsSetting('SHOAL_PLACEMENT_STABLE_SECONDS', DEFAULT_STABLE_PERIOD_SECONDS),
   });
   const next = statusAfter(current, decision, now);
   if (!sameStatus(current, next)) {

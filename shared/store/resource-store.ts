@@ -170,6 +170,19 @@ export class ResourceStore {
     return items;
   }
 
+  /**
+   * Where objects of `kind` with these uids live (uid → namespace), across every
+   * namespace: one Query of the kind. For owner references that do not resolve where
+   * they are, which is rare; nothing indexes uids.
+   */
+  async namespacesOf(kind: Kind, uids: ReadonlySet<string>): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (const object of (await this.list({ kind })).items) {
+      if (uids.has(object.metadata.uid)) found.set(object.metadata.uid, object.metadata.namespace);
+    }
+    return found;
+  }
+
   /** Creates a resource; 409 AlreadyExists if one with the same kind/namespace/name exists. */
   async create(input: ResourceInput & { metadata: { namespace: string } }): Promise<StoredResource> {
     const resource: StoredResource = {
